@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,19 +51,28 @@ public final class GgmlOracle {
     private static byte[] run(String command, GgmlType type, int n, byte[] stdin) {
         try {
             Process p = new ProcessBuilder(binary().toString(), command, type.displayName(), Integer.toString(n)).start();
-            CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-            CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-            try (OutputStream os = p.getOutputStream()) {
-                os.write(stdin);
-            }
+            // Dedicated threads, not the common pool: on a 2-core machine it has one worker, and a reader
+            // queued behind another would let a pipe fill and stall the child.
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try (OutputStream os = p.getOutputStream()) {
+                    os.write(stdin);
+                } catch (IOException e) {
+                    // the child exited early; its stderr says why
+                }
+            });
+            byte[][] err = new byte[1][];
+            Thread errReader = Thread.ofVirtual().start(() -> err[0] = readAll(p.getErrorStream()));
+            byte[] out = readAll(p.getInputStream());
+            writer.join();
+            errReader.join();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("ggml-oracle timed out");
             }
             if (p.exitValue() != 0) {
-                throw new IllegalStateException("ggml-oracle failed: " + new String(err.join()));
+                throw new IllegalStateException("ggml-oracle failed: " + new String(err[0]));
             }
-            return out.join();
+            return out;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

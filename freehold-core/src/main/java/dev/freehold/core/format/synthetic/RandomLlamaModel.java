@@ -1,0 +1,174 @@
+package dev.freehold.core.format.synthetic;
+
+import dev.freehold.core.format.convert.FileType;
+import dev.freehold.core.format.convert.GgufConverter;
+import dev.freehold.core.format.convert.QuantizationPolicy;
+import dev.freehold.core.format.convert.TensorSource;
+import dev.freehold.core.format.gguf.GgufValue;
+import dev.freehold.core.format.gguf.GgufValueType;
+import dev.freehold.core.model.GgufKeys;
+import dev.freehold.core.model.TokenType;
+import dev.freehold.core.tensor.GgmlType;
+import dev.freehold.core.util.ProgressListener;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Writes a Llama-architecture GGUF with random weights and real shapes, for tests and benchmarks: nothing can
+ * be downloaded here, yet the engine, the quantisers and llama.cpp all need models of realistic size.
+ *
+ * <p>Weights are Gaussian with standard deviation 1/sqrt(row length), so activations keep a sane scale through
+ * the layers; norms are 1. The vocabulary is SentencePiece-style: {@code <unk>}, {@code <s>}, {@code </s>}, the
+ * 256 byte tokens, then synthetic pieces, so every text tokenises (by byte fallback at worst). Each weight is a
+ * pure function of (seed, tensor name, index), so a file is reproducible and can be generated row by row.
+ */
+public final class RandomLlamaModel {
+
+    /** Shapes of a model to write. {@code ffn} is the feed-forward width; {@code tiedEmbeddings} omits output.weight. */
+    public record Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings) {
+        public Shape {
+            if (dim % heads != 0 || heads % kvHeads != 0 || (dim / heads) % 2 != 0 || vocab < 259 + 1) {
+                throw new IllegalArgumentException("inconsistent shape " + this);
+            }
+        }
+
+        /** Llama-3.2-1B's shape: 16 layers, width 2048, 32 heads, 8 KV heads, FFN 8192, vocabulary 128256, tied. */
+        public static Shape llama32OneB() {
+            return new Shape(2048, 8192, 16, 32, 8, 128256, 131072, true);
+        }
+    }
+
+    private RandomLlamaModel() {
+    }
+
+    public static GgufConverter.Result write(Path out, Shape s, GgmlType type, long seed, ProgressListener progress) throws IOException {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put(GgufKeys.ARCHITECTURE, GgufValue.ofString("llama"));
+        m.put(GgufKeys.NAME, GgufValue.ofString("random-llama-%dx%d".formatted(s.layers(), s.dim())));
+        m.put(GgufKeys.FILE_TYPE, GgufValue.ofUInt32(FileType.of(type)));
+        m.put("llama.context_length", GgufValue.ofUInt32(s.context()));
+        m.put("llama.embedding_length", GgufValue.ofUInt32(s.dim()));
+        m.put("llama.feed_forward_length", GgufValue.ofUInt32(s.ffn()));
+        m.put("llama.block_count", GgufValue.ofUInt32(s.layers()));
+        m.put("llama.attention.head_count", GgufValue.ofUInt32(s.heads()));
+        m.put("llama.attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads()));
+        m.put("llama.rope.dimension_count", GgufValue.ofUInt32(s.dim() / s.heads()));
+        m.put("llama.rope.freq_base", GgufValue.ofFloat32(10000f));
+        m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("llama.vocab_size", GgufValue.ofUInt32(s.vocab()));
+        if (type.isQuantized()) m.put(GgufKeys.QUANTIZATION_VERSION, GgufValue.ofUInt32(2));
+        putVocabulary(m, s.vocab());
+
+        long d = s.dim();
+        long kv = (long) s.dim() / s.heads() * s.kvHeads();
+        List<TensorSource> t = new ArrayList<>();
+        t.add(random("token_embd.weight", seed, d, s.vocab()));
+        t.add(ones("output_norm.weight", d));
+        if (!s.tiedEmbeddings()) t.add(random("output.weight", seed, d, s.vocab()));
+        for (int l = 0; l < s.layers(); l++) {
+            String p = "blk." + l + ".";
+            t.add(random(p + "attn_q.weight", seed, d, d));
+            t.add(random(p + "attn_k.weight", seed, d, kv));
+            t.add(random(p + "attn_v.weight", seed, d, kv));
+            t.add(random(p + "attn_output.weight", seed, d, d));
+            t.add(ones(p + "attn_norm.weight", d));
+            t.add(random(p + "ffn_gate.weight", seed, d, s.ffn()));
+            t.add(random(p + "ffn_down.weight", seed, s.ffn(), d));
+            t.add(random(p + "ffn_up.weight", seed, d, s.ffn()));
+            t.add(ones(p + "ffn_norm.weight", d));
+        }
+        return GgufConverter.write(out, m, t, new QuantizationPolicy(type), progress);
+    }
+
+    private static TensorSource random(String name, long seed, long... shape) {
+        return new RandomTensor(name, seed, 1.0, shape);
+    }
+
+    private static TensorSource ones(String name, long... shape) {
+        return new ConstantTensor(name, 1f, shape);
+    }
+
+    private static void putVocabulary(Map<String, GgufValue> m, int vocab) {
+        String[] tokens = new String[vocab];
+        float[] scores = new float[vocab];
+        long[] types = new long[vocab];
+        tokens[0] = "<unk>";
+        types[0] = TokenType.UNKNOWN.id();
+        tokens[1] = "<s>";
+        types[1] = TokenType.CONTROL.id();
+        tokens[2] = "</s>";
+        types[2] = TokenType.CONTROL.id();
+        for (int b = 0; b < 256; b++) {
+            tokens[3 + b] = "<0x%02X>".formatted(b);
+            types[3 + b] = TokenType.BYTE.id();
+        }
+        // Then printable ASCII characters and "▁"-prefixed letter pairs, then numbered filler pieces.
+        int id = 259;
+        for (char c = '!'; c <= '~' && id < vocab; c++) id = add(tokens, types, scores, id, String.valueOf(c));
+        if (id < vocab) id = add(tokens, types, scores, id, "\u2581");
+        for (char a = 'a'; a <= 'z' && id < vocab; a++) {
+            for (char b = 'a'; b <= 'z' && id < vocab; b++) id = add(tokens, types, scores, id, "\u2581" + a + b);
+        }
+        for (int k = 0; id < vocab; k++) id = add(tokens, types, scores, id, "\u2581w" + k);
+        m.put(GgufKeys.TOKENIZER_MODEL, GgufValue.ofString("llama"));
+        m.put(GgufKeys.TOKENIZER_TOKENS, GgufValue.ofStrings(tokens));
+        m.put(GgufKeys.TOKENIZER_SCORES, GgufValue.ofFloat32s(scores));
+        m.put(GgufKeys.TOKENIZER_TOKEN_TYPE, GgufValue.ofInts(GgufValueType.INT32, types));
+        m.put("tokenizer.ggml.bos_token_id", GgufValue.ofUInt32(1));
+        m.put("tokenizer.ggml.eos_token_id", GgufValue.ofUInt32(2));
+        m.put("tokenizer.ggml.unknown_token_id", GgufValue.ofUInt32(0));
+        m.put("tokenizer.ggml.add_bos_token", GgufValue.ofBool(true));
+    }
+
+    private static int add(String[] tokens, long[] types, float[] scores, int id, String piece) {
+        tokens[id] = piece;
+        types[id] = TokenType.NORMAL.id();
+        scores[id] = -id;
+        return id + 1;
+    }
+
+    /** Gaussian weights with std = scale / sqrt(row length), reproducible per (seed, name, row). */
+    record RandomTensor(String name, long seed, double scale, long[] shape) implements TensorSource {
+        @Override
+        public GgmlType sourceType() {
+            return GgmlType.F32;
+        }
+
+        @Override
+        public void readRows(long firstRow, int count, float[] dst) {
+            int n = Math.toIntExact(shape[0]);
+            double std = scale / Math.sqrt(n);
+            long nameHash = name.hashCode() * 0x9E3779B97F4A7C15L;
+            for (int r = 0; r < count; r++) {
+                SplittableRandom rnd = new SplittableRandom(seed ^ nameHash ^ ((firstRow + r) * 0xD1B54A32D192ED03L));
+                for (int i = 0; i < n; i++) {
+                    dst[r * n + i] = (float) (gaussian(rnd) * std);
+                }
+            }
+        }
+
+        private static double gaussian(SplittableRandom r) {
+            // Box-Muller; SplittableRandom has no nextGaussian of its own in a reproducible form.
+            double u = 1.0 - r.nextDouble();
+            double v = r.nextDouble();
+            return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+        }
+    }
+
+    record ConstantTensor(String name, float value, long[] shape) implements TensorSource {
+        @Override
+        public GgmlType sourceType() {
+            return GgmlType.F32;
+        }
+
+        @Override
+        public void readRows(long firstRow, int count, float[] dst) {
+            java.util.Arrays.fill(dst, 0, Math.toIntExact(count * shape[0]), value);
+        }
+    }
+}

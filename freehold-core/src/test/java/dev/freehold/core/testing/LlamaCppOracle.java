@@ -1,0 +1,106 @@
+package dev.freehold.core.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks llama.cpp (de.kherud:llama, test scope) about model files, in a forked JVM: see {@link LlamaCppOracleMain}.
+ * Requests are batched so that one JVM start serves many files.
+ */
+public final class LlamaCppOracle {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private LlamaCppOracle() {
+    }
+
+    /** One greedy completion as llama.cpp produced it. */
+    public record Completion(String text, int[] tokens) {
+    }
+
+    /** Greedy completions of {@code prompt} ({@code n} tokens) for each model, in order. */
+    public static List<Completion> complete(List<Path> models, String prompt, int n) {
+        List<String> requests = new ArrayList<>();
+        for (Path m : models) {
+            requests.add(JSON.createObjectNode().put("op", "complete").put("model", m.toAbsolutePath().toString())
+                    .put("prompt", prompt).put("n", n).toString());
+        }
+        List<Completion> result = new ArrayList<>();
+        for (JsonNode a : run(requests)) {
+            if (a.has("error")) throw new IllegalStateException("llama.cpp: " + a.get("error").asText());
+            int[] tokens = new int[a.get("tokens").size()];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = a.get("tokens").get(i).asInt();
+            result.add(new Completion(a.get("text").asText(), tokens));
+        }
+        return result;
+    }
+
+    /** Raw answers (possibly {@code {"error":...}}) to raw requests. */
+    public static List<JsonNode> run(List<String> requests) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        if (!cp.contains("llama")) {
+            String msg = "the llama.cpp oracle (de.kherud:llama) is not on the test class path";
+            if (Boolean.getBoolean("freehold.require.oracles")) fail(msg);
+            assumeTrue(false, msg);
+        }
+        try {
+            // llama.cpp logs a lot; its log goes to a file so that no pipe can fill up and stall the child.
+            Path log = Files.createTempFile("llama-cpp-oracle", ".log");
+            Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", cp,
+                    LlamaCppOracleMain.class.getName()).redirectError(log.toFile()).start();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try (OutputStream os = p.getOutputStream()) {
+                    for (String r : requests) os.write((r + "\n").getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    // the child died; the missing answers are reported below
+                }
+            });
+            String stdout = readAll(p.getInputStream());
+            writer.join();
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("llama.cpp oracle timed out");
+            }
+            List<JsonNode> answers = new ArrayList<>();
+            for (String line : stdout.split("\n")) {
+                int at = line.indexOf("ORACLE {");
+                if (at >= 0) answers.add(JSON.readTree(line.substring(at + 7)));
+            }
+            if (answers.size() != requests.size()) {
+                String e = Files.readString(log);
+                throw new IllegalStateException("llama.cpp oracle answered %d of %d requests (exit %d): %s"
+                        .formatted(answers.size(), requests.size(), p.exitValue(), e.substring(Math.max(0, e.length() - 2000))));
+            }
+            Files.deleteIfExists(log);
+            return answers;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String readAll(InputStream in) {
+        try (in) {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            in.transferTo(b);
+            return b.toString(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.freehold.core.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.ModelParameters;
+import de.kherud.llama.args.LogFormat;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The llama.cpp oracle process (de.kherud:llama, which embeds llama.cpp). Runs in its own JVM, started by
+ * {@link LlamaCppOracle}, because the native library can abort or hang the JVM that loads it.
+ *
+ * <p>Reads one JSON request per line on stdin, answers one JSON line per request on stdout prefixed with
+ * {@code ORACLE }: {@code {"op":"complete","model":PATH,"prompt":S,"n":N}} gives {@code {"text":S,"tokens":[...]}}
+ * (greedy, temperature 0; tokens are llama.cpp's encoding of the generated text), and
+ * {@code {"op":"encode","model":PATH,"text":S}} gives {@code {"tokens":[...]}}. Errors answer {@code {"error":S}}.
+ * Exits with {@link Runtime#halt} so that the library's close() never runs.
+ */
+public final class LlamaCppOracleMain {
+    public static void main(String[] args) throws Exception {
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        // llama.cpp logs to stdout/stderr from native code; keep our answers distinguishable by prefix.
+        LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> { });
+        ObjectMapper json = new ObjectMapper();
+        Map<String, LlamaModel> models = new HashMap<>();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isBlank()) continue;
+            ObjectNode answer = json.createObjectNode();
+            try {
+                JsonNode req = json.readTree(line);
+                String modelPath = req.get("model").asText();
+                LlamaModel model = models.computeIfAbsent(modelPath, p -> new LlamaModel(new ModelParameters()
+                        .setModel(p).setCtxSize(req.path("ctx").asInt(512)).setThreads(1).setThreadsBatch(1)
+                        .setGpuLayers(0).skipWarmup()));
+                switch (req.get("op").asText()) {
+                    case "complete" -> {
+                        InferenceParameters ip = new InferenceParameters(req.get("prompt").asText())
+                                .setTemperature(0f).setNPredict(req.get("n").asInt()).setSeed(42)
+                                .setCachePrompt(false).setRepeatPenalty(1f);
+                        String text = model.complete(ip);
+                        answer.put("text", text);
+                        var tokens = answer.putArray("tokens");
+                        for (int t : model.encode(text)) tokens.add(t);
+                    }
+                    case "encode" -> {
+                        var tokens = answer.putArray("tokens");
+                        for (int t : model.encode(req.get("text").asText())) tokens.add(t);
+                    }
+                    default -> answer.put("error", "unknown op " + req.get("op"));
+                }
+            } catch (Throwable e) {
+                answer.put("error", String.valueOf(e));
+            }
+            out.println("ORACLE " + json.writeValueAsString(answer));
+        }
+        out.flush();
+        Runtime.getRuntime().halt(0);
+    }
+}
