@@ -47,6 +47,23 @@ public final class LlamaCppOracle {
         return result;
     }
 
+    /** llama.cpp's token ids for each text (no BOS added), from one model. */
+    public static List<int[]> encode(Path model, List<String> texts) {
+        List<String> requests = new ArrayList<>();
+        for (String t : texts) {
+            requests.add(JSON.createObjectNode().put("op", "encode").put("model", model.toAbsolutePath().toString())
+                    .put("text", t).toString());
+        }
+        List<int[]> result = new ArrayList<>();
+        for (JsonNode a : run(requests)) {
+            if (a.has("error")) throw new IllegalStateException("llama.cpp: " + a.get("error").asText());
+            int[] tokens = new int[a.get("tokens").size()];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = a.get("tokens").get(i).asInt();
+            result.add(tokens);
+        }
+        return result;
+    }
+
     /** Raw answers (possibly {@code {"error":...}}) to raw requests. */
     public static List<JsonNode> run(List<String> requests) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
