@@ -36,6 +36,24 @@ public class ModelFormatException extends RuntimeException {
         return sb.append(problem).toString();
     }
 
+    /**
+     * A name read from a file (a key, a tensor name), made safe for a one-line message: control characters
+     * escaped, at most 80 characters.
+     */
+    public static String printable(String name) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < name.length() && sb.length() < 80; i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c == 0x7f || Character.isISOControl(c)) {
+                sb.append(String.format("\\x%02x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        if (sb.length() >= 80 && name.length() > 80) sb.append("...");
+        return sb.toString();
+    }
+
     public Path file() {
         return file;
     }

@@ -3,7 +3,9 @@ package dev.freehold.core.format.convert;
 import dev.freehold.core.tensor.GgmlType;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Chooses each tensor's output type for a requested file type, following llama.cpp's rules:
@@ -15,7 +17,17 @@ import java.util.List;
  */
 public final class QuantizationPolicy {
     private final GgmlType target;
-    private final List<String> fallbacks = Collections.synchronizedList(new ArrayList<>());
+    /** Tensor names that fell back, grouped by the reason (row length, requested and chosen type). */
+    private final Map<String, List<String>> fallbacks = Collections.synchronizedMap(new LinkedHashMap<>());
+
+    /** A policy that keeps every tensor in the type it has in the source (a copy, or a re-packaging). */
+    public static QuantizationPolicy keepSourceTypes() {
+        return new QuantizationPolicy();
+    }
+
+    private QuantizationPolicy() {
+        this.target = null;
+    }
 
     public QuantizationPolicy(GgmlType target) {
         if (!target.codec().map(c -> c.canQuantize()).orElse(false) || target == GgmlType.Q8_K) {
@@ -25,16 +37,25 @@ public final class QuantizationPolicy {
         this.target = target;
     }
 
+    /** The requested type, or null when source types are kept. */
     public GgmlType target() {
         return target;
     }
 
-    /** Human-readable notes about tensors that could not take the target type. */
+    /** Human-readable notes about tensors that could not take the target type, one per reason. */
     public List<String> fallbacks() {
-        return List.copyOf(fallbacks);
+        List<String> notes = new ArrayList<>();
+        synchronized (fallbacks) {
+            fallbacks.forEach((reason, names) -> notes.add("%d tensor%s (%s%s): %s".formatted(names.size(), names.size() == 1 ? "" : "s",
+                    String.join(", ", names.subList(0, Math.min(3, names.size()))), names.size() > 3 ? ", ..." : "", reason)));
+        }
+        return notes;
     }
 
     public GgmlType typeFor(String name, long[] shape, GgmlType sourceType) {
+        if (target == null) {
+            return sourceType;
+        }
         if (shape.length < 2) {
             return GgmlType.F32;
         }
@@ -55,8 +76,9 @@ public final class QuantizationPolicy {
                 default -> GgmlType.F16;
             };
             if (shape[0] % fallback.blockSize() != 0) fallback = GgmlType.F16;
-            fallbacks.add("%s: row length %d is not a multiple of %d (%s); using %s".formatted(
-                    name, shape[0], t.blockSize(), t.displayName(), fallback.displayName()));
+            String reason = "row length %d is not a multiple of %d (%s's block), so %s is used".formatted(
+                    shape[0], t.blockSize(), t.displayName(), fallback.displayName());
+            fallbacks.computeIfAbsent(reason, k -> new ArrayList<>()).add(name);
             t = fallback;
         }
         return t;

@@ -116,9 +116,10 @@ public final class GgufFile implements AutoCloseable {
             if (key.isEmpty()) {
                 throw new ModelFormatException(path, "metadata key #" + i, keyAt, "empty key");
             }
-            GgufValue value = in.value("metadata '" + key + "'");
+            String keyField = "metadata '" + ModelFormatException.printable(key) + "'";
+            GgufValue value = in.value(keyField);
             if (metadata.putIfAbsent(key, value) != null) {
-                throw new ModelFormatException(path, "metadata '" + key + "'", keyAt, "duplicate key");
+                throw new ModelFormatException(path, keyField, keyAt, "duplicate key");
             }
         }
 
@@ -138,7 +139,7 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < tensorCount; i++) {
             long infoAt = in.position();
             String name = in.string("tensor #" + i + " name");
-            String field = "tensor '" + name + "'";
+            String field = "tensor '" + ModelFormatException.printable(name) + "'";
             if (seen.putIfAbsent(name, infoAt) != null) {
                 throw new ModelFormatException(path, field, infoAt, "duplicate tensor name");
             }
@@ -203,12 +204,12 @@ public final class GgufFile implements AutoCloseable {
         for (GgufTensorInfo t : byOffset) {
             long size = t.byteSize();
             if (t.offset() > dataBytes || size > dataBytes - t.offset()) {
-                throw new ModelFormatException(path, "tensor '" + t.name() + "' data", dataOffset + t.offset(),
+                throw new ModelFormatException(path, "tensor '" + ModelFormatException.printable(t.name()) + "' data", dataOffset + t.offset(),
                         "%d bytes at data offset %d run past the end of the file (the data section holds %d bytes; is the file truncated?)"
                                 .formatted(size, t.offset(), dataBytes));
             }
             if (previous != null && previous.offset() + previous.byteSize() > t.offset()) {
-                throw new ModelFormatException(path, "tensor '" + t.name() + "' data", dataOffset + t.offset(),
+                throw new ModelFormatException(path, "tensor '" + ModelFormatException.printable(t.name()) + "' data", dataOffset + t.offset(),
                         "overlaps tensor '%s' (%d..%d)".formatted(previous.name(), previous.offset(), previous.offset() + previous.byteSize()));
             }
             previous = t;
