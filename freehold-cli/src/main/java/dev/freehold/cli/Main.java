@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 /** The {@code freehold} command line. */
 @Command(name = "freehold", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run, adapt and inspect open-weight language models on your own hardware.",
-        subcommands = {InspectCommand.class, ConvertCommand.class, QuantizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, ConvertCommand.class, QuantizeCommand.class, FixtureCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input: a malformed file, a wrong argument. */

@@ -32,8 +32,19 @@ public final class RandomLlamaModel {
     /** Shapes of a model to write. {@code ffn} is the feed-forward width; {@code tiedEmbeddings} omits output.weight. */
     public record Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings) {
         public Shape {
-            if (dim % heads != 0 || heads % kvHeads != 0 || (dim / heads) % 2 != 0 || vocab < 259 + 1) {
-                throw new IllegalArgumentException("inconsistent shape " + this);
+            String problem = null;
+            if (dim <= 0 || ffn <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || context <= 0) {
+                problem = "every size must be positive";
+            } else if (dim % heads != 0 || (dim / heads) % 2 != 0) {
+                problem = "width %d does not split into %d heads of even size".formatted(dim, heads);
+            } else if (heads % kvHeads != 0) {
+                problem = "%d KV heads do not divide %d heads".formatted(kvHeads, heads);
+            } else if (vocab < 260) {
+                problem = "the vocabulary needs at least 260 tokens (3 special, 256 bytes, 1 more)";
+            }
+            if (problem != null) {
+                throw new IllegalArgumentException("shape dim=%d ffn=%d layers=%d heads=%d kv_heads=%d vocab=%d: %s"
+                        .formatted(dim, ffn, layers, heads, kvHeads, vocab, problem));
             }
         }
 
