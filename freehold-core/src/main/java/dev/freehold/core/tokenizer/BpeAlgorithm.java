@@ -27,10 +27,17 @@ final class BpeAlgorithm implements TokenizerAlgorithm {
         this.ignoreMerges = vocab.pre != null && java.util.Set.of("llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", "tekken")
                 .contains(vocab.pre);
         this.ranks = new HashMap<>();
-        for (String m : vocab.merges) {
+        for (int i = 0; i < vocab.merges.length; i++) {
+            String m = vocab.merges[i];
             int space = m.indexOf(' ', 1);
-            if (space < 0) throw new TokenizerException("merge '" + m + "' is not two pieces separated by a space");
-            ranks.putIfAbsent(m, ranks.size());
+            if (space < 0) throw new TokenizerException("merge #%d '%s' is not two pieces separated by a space".formatted(i, m));
+            for (String part : new String[] {m.substring(0, space), m.substring(space + 1)}) {
+                if (vocab.id(part) == Vocabulary.NONE) {
+                    throw new TokenizerException("merge #%d '%s' names '%s', which is not in the vocabulary".formatted(
+                            i, dev.freehold.core.format.ModelFormatException.printable(m), dev.freehold.core.format.ModelFormatException.printable(part)));
+                }
+            }
+            ranks.putIfAbsent(m, i);
         }
     }
 

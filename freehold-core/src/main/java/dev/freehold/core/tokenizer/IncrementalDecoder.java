@@ -27,7 +27,7 @@ public final class IncrementalDecoder {
     public String add(int id) {
         byte[] piece = tokenizer.pieceBytes(id, false);
         int skip = stripSpace && piece.length > 0 && piece[0] == ' ' ? 1 : 0;
-        if (piece.length > 0) stripSpace = false;
+        stripSpace = false; // as in detokenize: only the very first token, even an empty one (BOS)
         raw.write(piece, skip, piece.length - skip);
         return take(false);
     }

@@ -99,8 +99,12 @@ public final class Vocabulary {
         List<Integer> empty = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (tokens[i].isEmpty() && types[i] != TokenType.CONTROL && types[i] != TokenType.UNUSED) empty.add(i);
-            // As in llama.cpp, a later duplicate wins; duplicates do occur in some published vocabularies.
-            ids.put(tokens[i], i);
+            Integer previous = ids.put(tokens[i], i);
+            if (previous != null && !tokens[i].isEmpty()) {
+                // llama.cpp silently keeps the later id; a vocabulary like that encodes text ambiguously.
+                throw new TokenizerException("the vocabulary holds the piece '%s' twice, at ids %d and %d".formatted(
+                        dev.freehold.core.format.ModelFormatException.printable(tokens[i]), previous, i));
+            }
         }
         if (!empty.isEmpty()) {
             throw new TokenizerException("the vocabulary has empty pieces at ids " + empty.subList(0, Math.min(5, empty.size())));

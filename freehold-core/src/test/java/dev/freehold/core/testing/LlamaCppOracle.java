@@ -64,6 +64,23 @@ public final class LlamaCppOracle {
         return result;
     }
 
+    /** llama.cpp's text for each id sequence, from one model. */
+    public static List<String> decode(Path model, List<int[]> idLists) {
+        List<String> requests = new ArrayList<>();
+        for (int[] ids : idLists) {
+            var req = JSON.createObjectNode().put("op", "decode").put("model", model.toAbsolutePath().toString());
+            var arr = req.putArray("ids");
+            for (int id : ids) arr.add(id);
+            requests.add(req.toString());
+        }
+        List<String> result = new ArrayList<>();
+        for (JsonNode a : run(requests)) {
+            if (a.has("error")) throw new IllegalStateException("llama.cpp: " + a.get("error").asText());
+            result.add(a.get("text").asText());
+        }
+        return result;
+    }
+
     /** Raw answers (possibly {@code {"error":...}}) to raw requests. */
     public static List<JsonNode> run(List<String> requests) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -21,7 +21,8 @@ import java.util.Map;
  * <p>Reads one JSON request per line on stdin, answers one JSON line per request on stdout prefixed with
  * {@code ORACLE }: {@code {"op":"complete","model":PATH,"prompt":S,"n":N}} gives {@code {"text":S,"tokens":[...]}}
  * (greedy, temperature 0; tokens are llama.cpp's encoding of the generated text), and
- * {@code {"op":"encode","model":PATH,"text":S}} gives {@code {"tokens":[...]}}. Errors answer {@code {"error":S}}.
+ * {@code {"op":"encode","model":PATH,"text":S}} gives {@code {"tokens":[...]}} (no BOS added, special tokens parsed),
+ * {@code {"op":"decode","model":PATH,"ids":[...]}} gives {@code {"text":S}}. Errors answer {@code {"error":S}}.
  * Exits with {@link Runtime#halt} so that the library's close() never runs.
  */
 public final class LlamaCppOracleMain {
@@ -55,6 +56,11 @@ public final class LlamaCppOracleMain {
                     case "encode" -> {
                         var tokens = answer.putArray("tokens");
                         for (int t : model.encode(req.get("text").asText())) tokens.add(t);
+                    }
+                    case "decode" -> {
+                        int[] ids = new int[req.get("ids").size()];
+                        for (int i = 0; i < ids.length; i++) ids[i] = req.get("ids").get(i).asInt();
+                        answer.put("text", model.decode(ids));
                     }
                     default -> answer.put("error", "unknown op " + req.get("op"));
                 }

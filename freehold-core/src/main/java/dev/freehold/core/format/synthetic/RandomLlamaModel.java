@@ -58,6 +58,16 @@ public final class RandomLlamaModel {
     }
 
     public static GgufConverter.Result write(Path out, Shape s, GgmlType type, long seed, ProgressListener progress) throws IOException {
+        return write(out, s, type, seed, null, progress);
+    }
+
+    /**
+     * As {@link #write(Path, Shape, GgmlType, long, ProgressListener)}, with a real vocabulary: {@code tokenizer}
+     * holds {@code tokenizer.*} metadata (e.g. from a converted Hugging Face tokenizer) whose size must be the
+     * shape's vocabulary size. Null means the synthetic vocabulary.
+     */
+    public static GgufConverter.Result write(Path out, Shape s, GgmlType type, long seed, Map<String, GgufValue> tokenizer,
+                                             ProgressListener progress) throws IOException {
         Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put(GgufKeys.ARCHITECTURE, GgufValue.ofString("llama"));
         m.put(GgufKeys.NAME, GgufValue.ofString("random-llama-%dx%d".formatted(s.layers(), s.dim())));
@@ -73,7 +83,18 @@ public final class RandomLlamaModel {
         m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
         m.put("llama.vocab_size", GgufValue.ofUInt32(s.vocab()));
         if (type.isQuantized()) m.put(GgufKeys.QUANTIZATION_VERSION, GgufValue.ofUInt32(2));
-        putVocabulary(m, s.vocab());
+        if (tokenizer == null) {
+            putVocabulary(m, s.vocab());
+        } else {
+            GgufValue tokens = tokenizer.get(GgufKeys.TOKENIZER_TOKENS);
+            if (tokens == null || tokens.length() != s.vocab()) {
+                throw new IllegalArgumentException("the tokenizer has %s tokens but the shape's vocabulary is %d"
+                        .formatted(tokens == null ? "no" : tokens.length(), s.vocab()));
+            }
+            tokenizer.forEach((k, v) -> {
+                if (k.startsWith("tokenizer.")) m.put(k, v);
+            });
+        }
 
         long d = s.dim();
         long kv = (long) s.dim() / s.heads() * s.kvHeads();
