@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 /** The {@code freehold} command line. */
 @Command(name = "freehold", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run, adapt and inspect open-weight language models on your own hardware.",
-        subcommands = {InspectCommand.class, ConvertCommand.class, QuantizeCommand.class, FixtureCommand.class,
+        subcommands = {InspectCommand.class, ConvertCommand.class, QuantizeCommand.class, TokenizeCommand.class,
+                DetokenizeCommand.class, FixtureCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

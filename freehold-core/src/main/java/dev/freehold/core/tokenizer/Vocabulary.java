@@ -112,6 +112,7 @@ public final class Vocabulary {
         boolean spm = kind == Kind.SPM;
         boolean wpm = kind == Kind.WPM;
         int bos = id(md, "tokenizer.ggml.bos_token_id", spm ? 1 : wpm ? 101 : 11, n);
+        if (wpm && md.containsKey("tokenizer.ggml.cls_token_id")) bos = id(md, "tokenizer.ggml.cls_token_id", bos, n);
         int eos = id(md, "tokenizer.ggml.eos_token_id", spm ? 2 : wpm ? NONE : 11, n);
         int unk = id(md, "tokenizer.ggml.unknown_token_id", spm ? 0 : wpm ? 100 : NONE, n);
         int sep = id(md, "tokenizer.ggml.seperator_token_id", wpm ? 102 : NONE, n);

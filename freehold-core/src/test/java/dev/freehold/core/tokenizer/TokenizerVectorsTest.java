@@ -86,6 +86,36 @@ class TokenizerVectorsTest {
         assertAllCases(tok, cases, "llama3 reference encodings via " + source);
     }
 
+    @org.junit.jupiter.api.Test
+    void wordPieceFromTokenizerJsonMatchesTheGgufVectors(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        // Write a BERT tokenizer.json (HF layout: "##" continuations, no phantom spaces) from the bge GGUF vocabulary,
+        // then load it the Hugging Face way: the conversion must give llama.cpp's vector results.
+        Path dir = SharedData.require("llama-cpp-vocab");
+        var json = new ObjectMapper();
+        var root = json.createObjectNode();
+        var model = root.putObject("model");
+        model.put("type", "WordPiece").put("unk_token", "[UNK]").put("continuing_subword_prefix", "##");
+        var vocab = model.putObject("vocab");
+        var added = root.putArray("added_tokens");
+        root.putObject("normalizer").put("type", "BertNormalizer").put("lowercase", true);
+        try (GgufFile g = GgufFile.open(dir.resolve("ggml-vocab-bert-bge.gguf"))) {
+            String[] tokens = g.get("tokenizer.ggml.tokens").orElseThrow().asStringArray();
+            int[] types = g.get("tokenizer.ggml.token_type").orElseThrow().asIntArray();
+            for (int i = 0; i < tokens.length; i++) {
+                String t = tokens[i];
+                String hf = types[i] == 3 ? t : t.startsWith("\u2581") ? t.substring(1) : "##" + t;
+                vocab.put(hf, i);
+                if (types[i] == 3) added.addObject().put("id", i).put("content", t).put("special", true);
+            }
+        }
+        Path file = tmp.resolve("tokenizer.json");
+        json.writeValue(file.toFile(), root);
+        Tokenizer tok = Tokenizers.fromHuggingFace(file);
+        assertThat(tok.vocabulary().model()).isEqualTo("bert");
+        assertAllCases(tok, cases(dir.resolve("ggml-vocab-bert-bge.gguf.inp"), dir.resolve("ggml-vocab-bert-bge.gguf.out")), "bert via tokenizer.json");
+        assertThat(tok.encode("Hello, world!", true, false)).startsWith(101).endsWith(102);
+    }
+
     static void assertAllCases(Tokenizer tok, List<Case> cases, String what) {
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {

@@ -40,9 +40,12 @@ public final class HfTokenizerConverter {
     public static Result convert(Path file, JsonNode tokenizer, JsonNode tokenizerConfig, JsonNode config, int vocabSize) {
         JsonNode model = tokenizer.path("model");
         String type = model.path("type").asText("");
+        if (type.equals("WordPiece")) {
+            return convertWordPiece(file, tokenizer, tokenizerConfig, vocabSize);
+        }
         if (!type.equals("BPE")) {
             throw new ModelFormatException(file, "model.type", -1, "tokenizer kind '" + type
-                    + "' is not supported for import yet (supported: BPE, byte-level or with byte fallback)");
+                    + "' is not supported for import yet (supported: BPE, byte-level or with byte fallback; WordPiece)");
         }
         JsonNode vocab = model.path("vocab");
         if (!vocab.isObject()) {
@@ -140,6 +143,63 @@ public final class HfTokenizerConverter {
             m.put(GgufKeys.TOKENIZER_TOKEN_TYPE, GgufValue.ofInts(GgufValueType.INT32, types));
         }
         putSpecialTokens(m, tokens, tokenizerConfig, config, byteFallback);
+        return new Result(m, notes);
+    }
+
+    /**
+     * BERT's WordPiece, as llama.cpp's converter writes it: word-initial pieces get a {@code ▁} prefix,
+     * continuation pieces lose their {@code ##}, special tokens stay as they are; model {@code bert}.
+     */
+    private static Result convertWordPiece(Path file, JsonNode tokenizer, JsonNode tc, int vocabSize) {
+        JsonNode model = tokenizer.path("model");
+        JsonNode vocab = model.path("vocab");
+        if (!vocab.isObject()) throw new ModelFormatException(file, "model.vocab", -1, "missing or not an object");
+        String prefix = model.path("continuing_subword_prefix").asText("##");
+        Map<Integer, JsonNode> added = new HashMap<>();
+        for (JsonNode a : tokenizer.path("added_tokens")) added.put(a.path("id").asInt(-1), a);
+        int maxId = -1;
+        for (Iterator<JsonNode> it = vocab.elements(); it.hasNext(); ) maxId = Math.max(maxId, it.next().asInt(-1));
+        int n = Math.max(vocabSize, maxId + 1);
+        if (n > 4_000_000) throw new ModelFormatException(file, "model.vocab", -1, "a vocabulary of " + n + " tokens is not plausible");
+        String[] tokens = new String[n];
+        long[] types = new long[n];
+        Map<String, Integer> idOf = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int id = e.getValue().asInt(-1);
+            if (id < 0 || id >= n) throw new ModelFormatException(file, "model.vocab", -1, "token " + e.getKey() + " has an invalid id");
+            idOf.put(e.getKey(), id);
+            JsonNode a = added.get(id);
+            boolean special = a != null && a.path("special").asBoolean(false);
+            types[id] = special ? TokenType.CONTROL.id() : TokenType.NORMAL.id();
+            String t = e.getKey();
+            tokens[id] = special ? t : t.startsWith(prefix) ? t.substring(prefix.length()) : "\u2581" + t;
+        }
+        for (int i = 0; i < n; i++) {
+            if (tokens[i] == null) {
+                tokens[i] = "[PAD" + i + "]";
+                types[i] = TokenType.UNUSED.id();
+            }
+        }
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put(GgufKeys.TOKENIZER_MODEL, GgufValue.ofString("bert"));
+        m.put(GgufKeys.TOKENIZER_PRE, GgufValue.ofString("default"));
+        m.put(GgufKeys.TOKENIZER_TOKENS, GgufValue.ofStrings(tokens));
+        m.put(GgufKeys.TOKENIZER_TOKEN_TYPE, GgufValue.ofInts(GgufValueType.INT32, types));
+        String[][] specials = {{"cls_token", "[CLS]", "cls_token_id"}, {"sep_token", "[SEP]", "seperator_token_id"},
+                {"unk_token", "[UNK]", "unknown_token_id"}, {"pad_token", "[PAD]", "padding_token_id"}, {"mask_token", "[MASK]", "mask_token_id"}};
+        for (String[] sp : specials) {
+            JsonNode v = tc.path(sp[0]);
+            String text = v.isTextual() ? v.asText() : v.path("content").asText(sp[1]);
+            Integer id = idOf.get(text);
+            if (id != null) m.put("tokenizer.ggml." + sp[2], GgufValue.ofUInt32(id));
+        }
+        if (m.containsKey("tokenizer.ggml.cls_token_id")) m.put("tokenizer.ggml.bos_token_id", m.get("tokenizer.ggml.cls_token_id"));
+        List<String> notes = new ArrayList<>();
+        JsonNode norm = tokenizer.path("normalizer");
+        if ("BertNormalizer".equals(norm.path("type").asText()) && !norm.path("lowercase").asBoolean(true)) {
+            notes.add("the tokenizer is cased, but llama.cpp's WordPiece always lower-cases; ids may differ for capitals");
+        }
         return new Result(m, notes);
     }
 
