@@ -104,6 +104,27 @@ class TokenizerTest {
     }
 
     @Test
+    void vocabulariesWithoutVectorsLoadAndRoundTrip() throws Exception {
+        // baichuan (SentencePiece, 64k) and gpt-neox (byte-level BPE) ship without test vectors: they must load,
+        // and text must survive encode + decode.
+        for (String name : List.of("baichuan", "gpt-neox")) {
+            Tokenizer tok = gguf("llama-cpp-vocab/ggml-vocab-" + name + ".gguf");
+            String text = "Hello world, 12345 — naïve café 🦙 中文";
+            assertThat(tok.decode(tok.encode(text, false, false))).as(name).isEqualTo(text);
+        }
+    }
+
+    @Test
+    void unsupportedTokenizerJsonIsRefusedClearly(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = java.nio.file.Files.writeString(tmp.resolve("tokenizer.json"),
+                "{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\", -1.0]]}}");
+        assertThatThrownBy(() -> Tokenizers.fromHuggingFace(f)).isInstanceOf(dev.freehold.core.format.ModelFormatException.class)
+                .hasMessageContaining("tokenizer kind 'Unigram' is not supported");
+        java.nio.file.Files.writeString(f, "{not json");
+        assertThatThrownBy(() -> Tokenizers.fromHuggingFace(f)).hasMessageContaining("invalid JSON");
+    }
+
+    @Test
     void qwen2PreTokenizerSplitsDigitsSinglyAndOtherwiseLikeLlama3() {
         PreTokenizer qwen = PreTokenizer.forName("qwen2");
         PreTokenizer llama = PreTokenizer.forName("llama-bpe");

@@ -1,0 +1,257 @@
+package dev.freehold.core.infer;
+
+import dev.freehold.core.format.gguf.GgufFile;
+import dev.freehold.core.kernel.Matrix;
+import dev.freehold.core.kernel.WorkerPool;
+import dev.freehold.core.model.Architecture;
+import dev.freehold.core.model.ModelConfig;
+import dev.freehold.core.tokenizer.Tokenizer;
+import dev.freehold.core.tokenizer.Tokenizers;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Runs a decoder model: one forward pass over the shared blocks (RMSNorm, RoPE, grouped-query attention with a
+ * KV cache, SwiGLU), the architecture's differences taken from {@link Architecture} (RoPE pairing, QKV biases)
+ * and the weights' types from their kernels. Weights stay memory-mapped; activation buffers are allocated once.
+ *
+ * <p>One forward runs at a time per engine (callers serialise; the server's scheduler will batch into it).
+ */
+public final class Engine implements AutoCloseable {
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final Weights w;
+    private final Tokenizer tokenizer;
+    private final WorkerPool pool;
+
+    // Activations, allocated once: shapes in comments.
+    private final float[] x;      // (dim,) the residual stream
+    private final float[] xb;     // (dim,) normed input of a block
+    private final float[] xb2;    // (dim,) attention output projected
+    private final float[] q;      // (qDim,)
+    private final float[] k;      // (kvDim,)
+    private final float[] v;      // (kvDim,)
+    private final float[] att;    // (qDim,) attention output before projection
+    private final float[] hb;     // (ffn,)
+    private final float[] hb2;    // (ffn,)
+    private final float[] logits; // (vocab,)
+    private final float[] ropeCos;
+    private final float[] ropeSin;
+    private float[] scores = new float[0]; // (heads * positions,)
+
+    private Engine(GgufFile file, ModelConfig config, Weights w, Tokenizer tokenizer, int threads) {
+        this.file = file;
+        this.config = config;
+        this.w = w;
+        this.tokenizer = tokenizer;
+        this.pool = new WorkerPool(threads);
+        x = new float[config.dim()];
+        xb = new float[config.dim()];
+        xb2 = new float[config.dim()];
+        q = new float[config.qDim()];
+        k = new float[config.kvDim()];
+        v = new float[config.kvDim()];
+        att = new float[config.qDim()];
+        hb = new float[config.ffn()];
+        hb2 = new float[config.ffn()];
+        logits = new float[config.vocab()];
+        ropeCos = new float[config.ropeDims() / 2];
+        ropeSin = new float[config.ropeDims() / 2];
+    }
+
+    /** Loads a GGUF model; {@code threads} workers split each matrix (default: the machine's cores). */
+    public static Engine load(Path path, int threads) throws IOException {
+        GgufFile f = GgufFile.open(path);
+        try {
+            Tokenizer tok = Tokenizers.fromGguf(f);
+            int vocab = tok.vocabulary().size();
+            ModelConfig c = ModelConfig.from(f.metadata(), vocab);
+            if (c.vocab() != vocab) {
+                throw new ModelConfig.ModelConfigException("the vocabulary has %d tokens but the model %d".formatted(vocab, c.vocab()));
+            }
+            return new Engine(f, c, new Weights(f, c), tok, threads);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    public static int defaultThreads() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Path path() {
+        return file.path();
+    }
+
+    /** A new, empty sequence able to hold {@code capacity} positions (at most the model's context length). */
+    public Sequence newSequence(int capacity) {
+        if (capacity < 1 || capacity > config.contextLength()) {
+            throw new IllegalArgumentException("a sequence holds 1 to %d positions (the model's context), not %d"
+                    .formatted(config.contextLength(), capacity));
+        }
+        return new Sequence(config.layers(), capacity, config.kvDim());
+    }
+
+    /**
+     * Appends tokens to the sequence and returns the logits after the last one. The returned array is the engine's
+     * buffer, overwritten by the next call.
+     */
+    public float[] forward(Sequence s, int... tokens) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
+        if (s.length + tokens.length > s.capacity) {
+            throw new IllegalArgumentException("%d more tokens do not fit: the sequence holds %d of %d positions"
+                    .formatted(tokens.length, s.length, s.capacity));
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            int t = tokens[i];
+            if (t < 0 || t >= config.vocab()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
+            step(s, t, i == tokens.length - 1);
+        }
+        return logits;
+    }
+
+    private void step(Sequence s, int token, boolean wantLogits) {
+        ModelConfig c = config;
+        int dim = c.dim();
+        int pos = s.length;
+        w.tokenEmbedding.row(token, x);
+        ropeAngles(pos);
+        for (int l = 0; l < c.layers(); l++) {
+            Weights.Layer L = w.layers[l];
+            // attention
+            rmsnorm(xb, x, L.attnNorm(), c.rmsEps());
+            L.wq().matvec(xb, q, pool);
+            L.wk().matvec(xb, k, pool);
+            L.wv().matvec(xb, v, pool);
+            if (L.bq() != null) {
+                add(q, L.bq());
+                add(k, L.bk());
+                add(v, L.bv());
+            }
+            rope(q, c.heads());
+            rope(k, c.kvHeads());
+            System.arraycopy(k, 0, s.keys[l], pos * c.kvDim(), c.kvDim());
+            System.arraycopy(v, 0, s.values[l], pos * c.kvDim(), c.kvDim());
+            attention(s, l, pos);
+            L.wo().matvec(att, xb2, pool);
+            for (int i = 0; i < dim; i++) x[i] += xb2[i];
+            // feed-forward (SwiGLU)
+            rmsnorm(xb, x, L.ffnNorm(), c.rmsEps());
+            L.gate().matvec(xb, hb, pool);
+            L.up().matvec(xb, hb2, pool);
+            for (int i = 0; i < c.ffn(); i++) {
+                float g = hb[i];
+                hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
+            }
+            L.down().matvec(hb, xb2, pool);
+            for (int i = 0; i < dim; i++) x[i] += xb2[i];
+        }
+        s.length = pos + 1;
+        if (wantLogits) {
+            rmsnorm(xb, x, w.outputNorm, c.rmsEps());
+            w.output.matvec(xb, logits, pool);
+        }
+    }
+
+    /** ggml's RoPE angles for a position: theta_i = pos * base^(-2i/n), divided by Llama 3.1's factors if any. */
+    private void ropeAngles(int pos) {
+        int n = config.ropeDims();
+        float thetaScale = (float) Math.pow(config.ropeFreqBase(), -2.0 / n);
+        float theta = pos;
+        for (int i = 0; i < n / 2; i++) {
+            float t = w.ropeFactors != null ? theta / w.ropeFactors[i] : theta;
+            ropeCos[i] = (float) Math.cos(t);
+            ropeSin[i] = (float) Math.sin(t);
+            theta *= thetaScale;
+        }
+    }
+
+    private void rope(float[] vec, int heads) {
+        int hd = config.headDim();
+        int n = config.ropeDims();
+        boolean halves = config.architecture().rope() == Architecture.RopeStyle.HALVES;
+        for (int h = 0; h < heads; h++) {
+            int base = h * hd;
+            for (int i = 0; i < n / 2; i++) {
+                int a = halves ? base + i : base + 2 * i;
+                int b = halves ? base + i + n / 2 : base + 2 * i + 1;
+                float x0 = vec[a];
+                float x1 = vec[b];
+                vec[a] = x0 * ropeCos[i] - x1 * ropeSin[i];
+                vec[b] = x0 * ropeSin[i] + x1 * ropeCos[i];
+            }
+        }
+    }
+
+    private void attention(Sequence s, int layer, int pos) {
+        ModelConfig c = config;
+        int hd = c.headDim();
+        int positions = pos + 1;
+        if (scores.length < c.heads() * positions) scores = new float[c.heads() * Math.max(positions, 64) * 2];
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int group = c.heads() / c.kvHeads();
+        float[] keys = s.keys[layer];
+        float[] values = s.values[layer];
+        pool.parallelFor(c.heads(), (from, to) -> {
+            for (int h = from; h < to; h++) {
+                int qo = h * hd;
+                int kvo = (h / group) * hd;
+                int so = h * positions;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < positions; t++) {
+                    int ko = t * c.kvDim() + kvo;
+                    float dot = 0f;
+                    for (int i = 0; i < hd; i++) dot += q[qo + i] * keys[ko + i];
+                    float sc = dot * scale;
+                    scores[so + t] = sc;
+                    if (sc > max) max = sc;
+                }
+                float sum = 0f;
+                for (int t = 0; t < positions; t++) {
+                    float e = (float) Math.exp(scores[so + t] - max);
+                    scores[so + t] = e;
+                    sum += e;
+                }
+                float inv = 1f / sum;
+                java.util.Arrays.fill(att, qo, qo + hd, 0f);
+                for (int t = 0; t < positions; t++) {
+                    float p = scores[so + t] * inv;
+                    int vo = t * c.kvDim() + kvo;
+                    for (int i = 0; i < hd; i++) att[qo + i] += p * values[vo + i];
+                }
+            }
+        });
+    }
+
+    /** RMSNorm as ggml computes it: mean of squares accumulated in double, then (x * scale) * weight. */
+    static void rmsnorm(float[] out, float[] in, float[] weight, float eps) {
+        double sum = 0;
+        for (float f : in) sum += (double) (f * f);
+        float scale = (float) (1.0 / Math.sqrt((float) (sum / in.length) + eps));
+        for (int i = 0; i < in.length; i++) out[i] = (in[i] * scale) * weight[i];
+    }
+
+    private static void add(float[] a, float[] b) {
+        for (int i = 0; i < a.length; i++) a[i] += b[i];
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        file.close();
+    }
+
+    /** For tests: the kernel of each weight matrix. */
+    Matrix output() {
+        return w.output;
+    }
+}

@@ -1,0 +1,31 @@
+package dev.freehold.core.kernel;
+
+import dev.freehold.core.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** F32 weights: vectorised fused multiply-add straight from the mapping. */
+final class F32Matrix extends Matrix {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    F32Matrix(MemorySegment data, int rows, int cols) {
+        super(GgmlType.F32, data, rows, cols);
+    }
+
+    @Override
+    public float dot(int row, float[] x) {
+        long base = row * rowBytes;
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(cols);
+        for (; i < bound; i += F.length()) {
+            FloatVector w = FloatVector.fromMemorySegment(F, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN);
+            acc = w.fma(FloatVector.fromArray(F, x, i), acc);
+        }
+        float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < cols; i++) sum += data.get(dev.freehold.core.tensor.Bits.LE_FLOAT, base + 4L * i) * x[i];
+        return sum;
+    }
+}

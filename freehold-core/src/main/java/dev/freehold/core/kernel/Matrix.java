@@ -1,0 +1,82 @@
+package dev.freehold.core.kernel;
+
+import dev.freehold.core.tensor.GgmlType;
+import dev.freehold.core.tensor.TensorCodec;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix in a memory-mapped file: {@code rows} rows of {@code cols} values of one {@link GgmlType}, row
+ * after row. The hot operation is the dot product of a row with an activation vector; each weight type supplies a
+ * fused (decode-and-multiply) kernel, and every type has the reference path of this class: decode the row with
+ * the bit-exact codec, then multiply. Kernels are held to the reference by tests.
+ */
+public class Matrix {
+    final GgmlType type;
+    final MemorySegment data;
+    final int rows;
+    final int cols;
+    final long rowBytes;
+    private final TensorCodec codec;
+    private final ThreadLocal<float[]> rowBuffer;
+
+    Matrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.bytesFor(cols);
+        if (data.byteSize() != rowBytes * rows) {
+            throw new IllegalArgumentException("%d bytes for a %dx%d %s matrix".formatted(data.byteSize(), rows, cols, type));
+        }
+        this.codec = type.codec().orElseThrow(() -> new IllegalArgumentException("tensor type " + type + " cannot be run yet"));
+        this.rowBuffer = ThreadLocal.withInitial(() -> new float[cols]);
+    }
+
+    /** The fastest kernel for the type, or the reference path. */
+    public static Matrix of(GgmlType type, MemorySegment data, int rows, int cols) {
+        return switch (type) {
+            case F32 -> new F32Matrix(data, rows, cols);
+            case Q8_0 -> new Q8Matrix(data, rows, cols);
+            case Q4_0 -> new Q4Matrix(data, rows, cols);
+            default -> new Matrix(type, data, rows, cols);
+        };
+    }
+
+    /** The reference implementation for any type (used by tests to hold the kernels to it). */
+    public static Matrix reference(GgmlType type, MemorySegment data, int rows, int cols) {
+        return new Matrix(type, data, rows, cols);
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** Dot product of row {@code row} with {@code x[0..cols)}. */
+    public float dot(int row, float[] x) {
+        float[] w = rowBuffer.get();
+        codec.dequantize(data, row * rowBytes, w, 0, cols);
+        float sum = 0f;
+        for (int i = 0; i < cols; i++) sum += w[i] * x[i];
+        return sum;
+    }
+
+    /** Decodes row {@code row} into {@code out} (an embedding lookup). */
+    public void row(int row, float[] out) {
+        codec.dequantize(data, row * rowBytes, out, 0, cols);
+    }
+
+    /** out[r] = row r · x for every row, split over the pool. */
+    public void matvec(float[] x, float[] out, WorkerPool pool) {
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) out[r] = dot(r, x);
+        });
+    }
+}
