@@ -5,6 +5,7 @@ import dev.freehold.core.kernel.Matrix;
 import dev.freehold.core.kernel.WorkerPool;
 import dev.freehold.core.model.Architecture;
 import dev.freehold.core.model.ModelConfig;
+import dev.freehold.core.tensor.Bits;
 import dev.freehold.core.tokenizer.Tokenizer;
 import dev.freehold.core.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -23,6 +24,7 @@ public final class Engine implements AutoCloseable {
     private final Weights w;
     private final Tokenizer tokenizer;
     private final WorkerPool pool;
+    private final boolean kvF16;
 
     // Activations, allocated once: shapes in comments.
     private final float[] x;      // (dim,) the residual stream
@@ -39,12 +41,13 @@ public final class Engine implements AutoCloseable {
     private final float[] ropeSin;
     private float[] scores = new float[0]; // (heads * positions,)
 
-    private Engine(GgufFile file, ModelConfig config, Weights w, Tokenizer tokenizer, int threads) {
+    private Engine(GgufFile file, ModelConfig config, Weights w, Tokenizer tokenizer, EngineOptions options) {
         this.file = file;
         this.config = config;
         this.w = w;
         this.tokenizer = tokenizer;
-        this.pool = new WorkerPool(threads);
+        this.pool = new WorkerPool(options.threads());
+        this.kvF16 = options.kvCache() == EngineOptions.KvCacheType.F16;
         x = new float[config.dim()];
         xb = new float[config.dim()];
         xb2 = new float[config.dim()];
@@ -59,8 +62,13 @@ public final class Engine implements AutoCloseable {
         ropeSin = new float[config.ropeDims() / 2];
     }
 
-    /** Loads a GGUF model; {@code threads} workers split each matrix (default: the machine's cores). */
+    /** Loads a GGUF model with default options but {@code threads} workers. */
     public static Engine load(Path path, int threads) throws IOException {
+        return load(path, EngineOptions.defaults().withThreads(threads));
+    }
+
+    /** Loads a GGUF model. */
+    public static Engine load(Path path, EngineOptions options) throws IOException {
         GgufFile f = GgufFile.open(path);
         try {
             Tokenizer tok = Tokenizers.fromGguf(f);
@@ -69,15 +77,11 @@ public final class Engine implements AutoCloseable {
             if (c.vocab() != vocab) {
                 throw new ModelConfig.ModelConfigException("the vocabulary has %d tokens but the model %d".formatted(vocab, c.vocab()));
             }
-            return new Engine(f, c, new Weights(f, c), tok, threads);
+            return new Engine(f, c, new Weights(f, c), tok, options);
         } catch (RuntimeException e) {
             f.close();
             throw e;
         }
-    }
-
-    public static int defaultThreads() {
-        return Runtime.getRuntime().availableProcessors();
     }
 
     public ModelConfig config() {
@@ -139,8 +143,17 @@ public final class Engine implements AutoCloseable {
             }
             rope(q, c.heads());
             rope(k, c.kvHeads());
-            System.arraycopy(k, 0, s.keys[l], pos * c.kvDim(), c.kvDim());
-            System.arraycopy(v, 0, s.values[l], pos * c.kvDim(), c.kvDim());
+            int ko = pos * c.kvDim();
+            if (kvF16) {
+                // Half-precision cache, as llama.cpp's default; it decides near-ties the same way.
+                for (int i = 0; i < c.kvDim(); i++) {
+                    s.keys[l][ko + i] = Bits.roundTripF16(k[i]);
+                    s.values[l][ko + i] = Bits.roundTripF16(v[i]);
+                }
+            } else {
+                System.arraycopy(k, 0, s.keys[l], ko, c.kvDim());
+                System.arraycopy(v, 0, s.values[l], ko, c.kvDim());
+            }
             attention(s, l, pos);
             L.wo().matvec(att, xb2, pool);
             for (int i = 0; i < dim; i++) x[i] += xb2[i];

@@ -14,12 +14,39 @@ import jdk.incubator.vector.VectorSpecies;
  * nibbles 16..31, each minus 8. Needs 16-lane float vectors (AVX-512); elsewhere it uses the reference path.
  */
 final class Q4Matrix extends Matrix {
+    private static final int BLOCK_BYTES = 18;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
 
     Q4Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q4_0, data, rows, cols);
+    }
+
+    private final ThreadLocal<Q8Activations> activations = ThreadLocal.withInitial(() -> new Q8Activations(cols));
+
+    /** As ggml: the activations are quantised to Q8_0 once, then each row's blocks are multiplied with them. */
+    @Override
+    public void matvec(float[] x, float[] out, WorkerPool pool) {
+        Q8Activations a = activations.get();
+        a.quantize(x, cols);
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) out[r] = VECTOR ? dotQ8(r, a) : dotQ8Scalar(r, a);
+        });
+    }
+
+    /** Scalar reference of {@link #dotQ8}: exact integer block sums scaled by d_w * d_x. */
+    float dotQ8Scalar(int row, Q8Activations a) {
+        float[] w = new float[32];
+        float sum = 0f;
+        long block = row * rowBytes;
+        for (int b = 0; b < cols / 32; b++, block += BLOCK_BYTES) {
+            decodeBlock(block, w);
+            float s = 0f;
+            for (int j = 0; j < 32; j++) s += w[j] * a.q[b * 32 + j];
+            sum += s * (Bits.f16(data, block) * a.d[b]);
+        }
+        return sum;
     }
 
     @Override
@@ -38,5 +65,29 @@ final class Q4Matrix extends Matrix {
             acc = s.fma(FloatVector.broadcast(F, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The block's 32 values minus 8 (without the scale). */
+    private void decodeBlock(long block, float[] w) {
+        for (int j = 0; j < 16; j++) {
+            int q = Bits.u8(data, block + 2 + j);
+            w[j] = (q & 0x0F) - 8;
+            w[j + 16] = (q >>> 4) - 8;
+        }
+    }
+
+    float dotQ8(int row, Q8Activations a) {
+        long block = row * rowBytes;
+        float sum = 0f;
+        for (int i = 0, b = 0; i < cols; i += 32, b++, block += BLOCK_BYTES) {
+            ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN);
+            FloatVector lo = (FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            float s = lo.mul(FloatVector.fromArray(F, a.q, i)).add(hi.mul(FloatVector.fromArray(F, a.q, i + 16)))
+                    .reduceLanes(VectorOperators.ADD);
+            sum += s * (Bits.f16(data, block) * a.d[b]);
+        }
+        return sum;
     }
 }

@@ -44,7 +44,7 @@ class Stories260kTest {
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference/reference_local.json").toFile());
         JsonNode greedy = ref.get("greedy").get(0);
         String expectedText = Files.readString(dir.resolve("reference/llama2c_doc_greedy_t0.0_n256.txt"), StandardCharsets.UTF_8);
-        try (Engine engine = Engine.load(model(source, tmp), 2)) {
+        try (Engine engine = Engine.load(model(source, tmp), new EngineOptions(2, EngineOptions.KvCacheType.F32))) {
             Sequence s = engine.newSequence(512);
             List<Integer> generated = new ArrayList<>();
             // run.c semantics: 256 steps after BOS, stop early if BOS (1) comes out; the first piece after BOS
@@ -72,7 +72,7 @@ class Stories260kTest {
     void logitsAfterBosMatchTheFloat64Reference(String source, @TempDir Path tmp) throws Exception {
         Path dir = SharedData.require("llama2c-stories260K");
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference/reference_local.json").toFile()).get("logits_after_bos").get("logits");
-        try (Engine engine = Engine.load(model(source, tmp), 2)) {
+        try (Engine engine = Engine.load(model(source, tmp), new EngineOptions(2, EngineOptions.KvCacheType.F32))) {
             float[] logits = engine.forward(engine.newSequence(16), 1);
             assertThat(logits).hasSize(ref.size());
             double maxDiff = 0;

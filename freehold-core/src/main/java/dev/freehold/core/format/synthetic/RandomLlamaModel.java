@@ -30,8 +30,21 @@ import java.util.SplittableRandom;
 public final class RandomLlamaModel {
 
     /** Shapes of a model to write. {@code ffn} is the feed-forward width; {@code tiedEmbeddings} omits output.weight. */
-    public record Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings) {
+    public record Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings,
+                        String architecture) {
+        public Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings) {
+            this(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings, "llama");
+        }
+
+        /** The same shape for another architecture: {@code llama} or {@code qwen2} (which adds Q/K/V biases). */
+        public Shape withArchitecture(String arch) {
+            return new Shape(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings, arch);
+        }
+
         public Shape {
+            if (!architecture.equals("llama") && !architecture.equals("qwen2")) {
+                throw new IllegalArgumentException("random models are llama or qwen2, not " + architecture);
+            }
             String problem = null;
             if (dim <= 0 || ffn <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || context <= 0) {
                 problem = "every size must be positive";
@@ -69,19 +82,20 @@ public final class RandomLlamaModel {
     public static GgufConverter.Result write(Path out, Shape s, GgmlType type, long seed, Map<String, GgufValue> tokenizer,
                                              ProgressListener progress) throws IOException {
         Map<String, GgufValue> m = new LinkedHashMap<>();
-        m.put(GgufKeys.ARCHITECTURE, GgufValue.ofString("llama"));
+        String a = s.architecture();
+        m.put(GgufKeys.ARCHITECTURE, GgufValue.ofString(a));
         m.put(GgufKeys.NAME, GgufValue.ofString("random-llama-%dx%d".formatted(s.layers(), s.dim())));
         m.put(GgufKeys.FILE_TYPE, GgufValue.ofUInt32(FileType.of(type)));
-        m.put("llama.context_length", GgufValue.ofUInt32(s.context()));
-        m.put("llama.embedding_length", GgufValue.ofUInt32(s.dim()));
-        m.put("llama.feed_forward_length", GgufValue.ofUInt32(s.ffn()));
-        m.put("llama.block_count", GgufValue.ofUInt32(s.layers()));
-        m.put("llama.attention.head_count", GgufValue.ofUInt32(s.heads()));
-        m.put("llama.attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads()));
-        m.put("llama.rope.dimension_count", GgufValue.ofUInt32(s.dim() / s.heads()));
-        m.put("llama.rope.freq_base", GgufValue.ofFloat32(10000f));
-        m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
-        m.put("llama.vocab_size", GgufValue.ofUInt32(s.vocab()));
+        m.put(a + ".context_length", GgufValue.ofUInt32(s.context()));
+        m.put(a + ".embedding_length", GgufValue.ofUInt32(s.dim()));
+        m.put(a + ".feed_forward_length", GgufValue.ofUInt32(s.ffn()));
+        m.put(a + ".block_count", GgufValue.ofUInt32(s.layers()));
+        m.put(a + ".attention.head_count", GgufValue.ofUInt32(s.heads()));
+        m.put(a + ".attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads()));
+        m.put(a + ".rope.dimension_count", GgufValue.ofUInt32(s.dim() / s.heads()));
+        m.put(a + ".rope.freq_base", GgufValue.ofFloat32(10000f));
+        m.put(a + ".attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put(a + ".vocab_size", GgufValue.ofUInt32(s.vocab()));
         if (type.isQuantized()) m.put(GgufKeys.QUANTIZATION_VERSION, GgufValue.ofUInt32(2));
         if (tokenizer == null) {
             putVocabulary(m, s.vocab());
@@ -107,6 +121,11 @@ public final class RandomLlamaModel {
             t.add(random(p + "attn_q.weight", seed, d, d));
             t.add(random(p + "attn_k.weight", seed, d, kv));
             t.add(random(p + "attn_v.weight", seed, d, kv));
+            if (a.equals("qwen2")) {
+                t.add(random(p + "attn_q.bias", seed, d));
+                t.add(random(p + "attn_k.bias", seed, kv));
+                t.add(random(p + "attn_v.bias", seed, kv));
+            }
             t.add(random(p + "attn_output.weight", seed, d, d));
             t.add(ones(p + "attn_norm.weight", d));
             t.add(random(p + "ffn_gate.weight", seed, d, s.ffn()));

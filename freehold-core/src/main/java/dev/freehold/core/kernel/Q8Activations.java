@@ -1,0 +1,31 @@
+package dev.freehold.core.kernel;
+
+import dev.freehold.core.tensor.Bits;
+
+/**
+ * An activation vector quantised to Q8_0 blocks the way ggml's CPU backend does before multiplying it with Q8_0
+ * or Q4_0 weights: per block of 32, scale d = amax/127 (stored as f16), values round(x * 127/amax) with ties to
+ * even. Following llama.cpp here keeps greedy decoding identical to it; it is also what integer-dot kernels need.
+ * The quantised values are kept as floats (small integers), so block sums of products stay exact in float.
+ */
+final class Q8Activations {
+    final float[] q; // (n,) integer values -127..127
+    final float[] d; // (n/32,) block scales as f16-rounded floats
+
+    Q8Activations(int n) {
+        q = new float[n];
+        d = new float[n / 32];
+    }
+
+    void quantize(float[] x, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            int o = b * 32;
+            float amax = 0f;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[o + j]));
+            float scale = amax / 127.f;
+            float id = amax != 0f ? 127.f / amax : 0f;
+            d[b] = Bits.roundTripF16(scale);
+            for (int j = 0; j < 32; j++) q[o + j] = (float) Math.rint(x[o + j] * id);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.freehold.core.infer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.freehold.core.format.synthetic.RandomLlamaModel;
+import dev.freehold.core.tensor.GgmlType;
+import dev.freehold.core.testing.LlamaCppOracle;
+import dev.freehold.core.tokenizer.IncrementalDecoder;
+import dev.freehold.core.util.ProgressListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Greedy continuations against llama.cpp on the same files: random-weight models of each architecture in two
+ * shapes (head size 16; head size 64 with a realistic width/FFN ratio) and six weight types, three prompts each,
+ * 32 tokens, with llama.cpp's defaults on both sides (F16 KV cache; Q8_0/Q4_0 weights multiplied with activations
+ * quantised to Q8_0). Random weights give nearly tied logits, the worst case for agreement.
+ *
+ * <p>Measured (2026-11-28): F32 and F16 12/12 identical; Q8_0 10/12, Q4_0 7/12, Q4_K 5/12, Q6_K 5/12. Where they
+ * differ, the first tokens agree and the texts part after a near-tie. K-quants still run with float activations
+ * here (llama.cpp quantises them to Q8_K); that is the next step for their parity. Asserted: F32 and F16 all
+ * identical, and no fewer identical than measured minus one for the others.
+ */
+class LlamaCppParityTest {
+    static final String[] PROMPTS = {"Once upon a time", "The quick brown fox jumps", "a b c d e"};
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+    static final int TOKENS = 32;
+
+    @Test
+    void greedyContinuationsAgreeWithLlamaCpp(@TempDir Path tmp) throws Exception {
+        Map<String, RandomLlamaModel.Shape> shapes = new LinkedHashMap<>();
+        RandomLlamaModel.Shape small = new RandomLlamaModel.Shape(256, 512, 2, 16, 4, 512, 256, false);
+        RandomLlamaModel.Shape realistic = new RandomLlamaModel.Shape(512, 1536, 2, 8, 2, 1024, 256, true);
+        for (String arch : List.of("llama", "qwen2")) {
+            shapes.put(arch + "-hd16", small.withArchitecture(arch));
+            shapes.put(arch + "-hd64", realistic.withArchitecture(arch));
+        }
+        List<Path> files = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (var e : shapes.entrySet()) {
+            for (GgmlType t : TYPES) {
+                Path f = tmp.resolve(e.getKey() + "-" + t.displayName() + ".gguf");
+                RandomLlamaModel.write(f, e.getValue(), t, 11, ProgressListener.NONE);
+                files.add(f);
+                labels.add(e.getKey() + " " + t.displayName());
+            }
+        }
+        // llama.cpp, all models and prompts in one oracle process.
+        List<Path> requestModels = new ArrayList<>();
+        List<String> requestPrompts = new ArrayList<>();
+        for (Path f : files) {
+            for (String p : PROMPTS) {
+                requestModels.add(f);
+                requestPrompts.add(p);
+            }
+        }
+        List<String> theirs = new ArrayList<>();
+        for (String p : PROMPTS) {
+            // complete() takes one prompt for many models; collect per prompt, then reorder.
+            theirs.addAll(LlamaCppOracle.complete(files, p, TOKENS).stream().map(LlamaCppOracle.Completion::text).toList());
+        }
+        Map<String, int[]> agreement = new LinkedHashMap<>();
+        StringBuilder report = new StringBuilder();
+        for (int fi = 0; fi < files.size(); fi++) {
+            try (Engine engine = Engine.load(files.get(fi), 2)) {
+                for (int pi = 0; pi < PROMPTS.length; pi++) {
+                    String ours = greedy(engine, PROMPTS[pi], TOKENS);
+                    String ref = theirs.get(pi * files.size() + fi);
+                    int same = commonPrefix(ours, ref);
+                    int[] a = agreement.computeIfAbsent(labels.get(fi), k -> new int[2]);
+                    a[0] += ours.equals(ref) ? 1 : 0;
+                    a[1]++;
+                    if (!ours.equals(ref)) {
+                        report.append("%s, prompt %d: same for %d of %d chars%n  ours:  %s%n  llama: %s%n".formatted(
+                                labels.get(fi), pi, same, ref.length(), ours, ref));
+                    }
+                }
+            }
+        }
+        System.out.println(report);
+        agreement.forEach((k, v) -> System.out.printf("%-16s %d/%d prompts identical%n", k, v[0], v[1]));
+        Map<String, Integer> identicalByType = new LinkedHashMap<>();
+        for (var e : agreement.entrySet()) {
+            String type = e.getKey().substring(e.getKey().indexOf(' ') + 1);
+            identicalByType.merge(type, e.getValue()[0], Integer::sum);
+        }
+        System.out.println("identical continuations of 12, by type: " + identicalByType);
+        Map<String, Integer> floor = Map.of("f32", 12, "f16", 12, "q8_0", 9, "q4_0", 6, "q4_K", 4, "q6_K", 4);
+        floor.forEach((type, min) -> assertThat(identicalByType.get(type)).as(type + " continuations identical to llama.cpp's")
+                .isGreaterThanOrEqualTo(min));
+    }
+
+    static String greedy(Engine engine, String prompt, int n) {
+        int[] ids = engine.tokenizer().encode(prompt, true, true);
+        Sequence s = engine.newSequence(ids.length + n + 1);
+        float[] logits = engine.forward(s, ids);
+        IncrementalDecoder d = engine.tokenizer().newDecoder(false);
+        StringBuilder out = new StringBuilder();
+        Set<Integer> eog = engine.tokenizer().vocabulary().endOfGeneration();
+        for (int i = 0; i < n; i++) {
+            int t = Stories260kTest.argmax(logits);
+            if (eog.contains(t)) break;
+            out.append(d.add(t));
+            if (i + 1 < n) logits = engine.forward(s, t);
+        }
+        return out.append(d.flush()).toString();
+    }
+
+    static int commonPrefix(String a, String b) {
+        int n = 0;
+        while (n < a.length() && n < b.length() && a.charAt(n) == b.charAt(n)) n++;
+        return n;
+    }
+}
