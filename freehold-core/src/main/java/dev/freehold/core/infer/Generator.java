@@ -1,0 +1,87 @@
+package dev.freehold.core.infer;
+
+import dev.freehold.core.sample.Sampler;
+import dev.freehold.core.sample.SamplingParams;
+import dev.freehold.core.tokenizer.IncrementalDecoder;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Text generation on one sequence: run the prompt, then sample token after token until an end-of-generation
+ * token, the token limit or the end of the sequence's context. Text is streamed as whole UTF-8 characters.
+ */
+public final class Generator {
+    private Generator() {
+    }
+
+    public enum FinishReason { STOP, LENGTH, CONTEXT }
+
+    /** What came out, with timings (prompt processing and generation separately, as llama.cpp reports them). */
+    public record Result(int[] tokens, String text, int promptTokens, FinishReason finishReason, long promptNanos, long generationNanos) {
+        public double promptTokensPerSecond() {
+            return promptNanos == 0 ? 0 : promptTokens * 1e9 / promptNanos;
+        }
+
+        public double generationTokensPerSecond() {
+            return generationNanos == 0 ? 0 : tokens.length * 1e9 / generationNanos;
+        }
+    }
+
+    /**
+     * @param prompt    prompt ids (including BOS if wanted); empty means BOS alone, as llama2.c starts
+     * @param maxTokens how many tokens to generate at most
+     * @param onText    receives text as it becomes final
+     */
+    public static Result generate(Engine engine, int[] prompt, int maxTokens, int contextSize, SamplingParams params, Consumer<String> onText) {
+        if (maxTokens < 0) throw new IllegalArgumentException("the number of tokens to generate must not be negative");
+        int[] ids = prompt.length == 0 ? new int[] {engine.tokenizer().vocabulary().bos()} : prompt;
+        if (ids[0] < 0) throw new IllegalArgumentException("the model has no BOS token to start from; give a prompt");
+        int capacity = Math.min(contextSize, engine.config().contextLength());
+        if (ids.length >= capacity) {
+            throw new IllegalArgumentException("the prompt has %d tokens, the context holds %d: shorten it or raise the context size"
+                    .formatted(ids.length, capacity));
+        }
+        Sequence seq = engine.newSequence(capacity);
+        Sampler sampler = new Sampler(params);
+        for (int t : ids) sampler.accept(t);
+        Set<Integer> eog = engine.tokenizer().vocabulary().endOfGeneration();
+        // As llama2.c: text that starts right after BOS loses its leading space.
+        boolean afterBos = ids[ids.length - 1] == engine.tokenizer().vocabulary().bos();
+        IncrementalDecoder decoder = engine.tokenizer().newDecoder(afterBos);
+        StringBuilder text = new StringBuilder();
+        int[] out = new int[maxTokens];
+        int n = 0;
+        long t0 = System.nanoTime();
+        float[] logits = engine.forward(seq, ids);
+        long t1 = System.nanoTime();
+        FinishReason reason = FinishReason.LENGTH;
+        while (n < maxTokens) {
+            int token = sampler.sample(logits);
+            if (eog.contains(token)) {
+                reason = FinishReason.STOP;
+                break;
+            }
+            out[n++] = token;
+            sampler.accept(token);
+            String piece = decoder.add(token);
+            if (!piece.isEmpty()) {
+                text.append(piece);
+                onText.accept(piece);
+            }
+            if (n == maxTokens) break;
+            if (seq.length() >= seq.capacity()) {
+                reason = FinishReason.CONTEXT;
+                break;
+            }
+            logits = engine.forward(seq, token);
+        }
+        String rest = decoder.flush();
+        if (!rest.isEmpty()) {
+            text.append(rest);
+            onText.accept(rest);
+        }
+        long t2 = System.nanoTime();
+        return new Result(Arrays.copyOf(out, n), text.toString(), ids.length, reason, t1 - t0, t2 - t1);
+    }
+}

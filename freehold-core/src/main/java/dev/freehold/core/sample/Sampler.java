@@ -1,0 +1,143 @@
+package dev.freehold.core.sample;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks tokens from logits with {@link SamplingParams}: a chain of small steps over the candidates. One per
+ * sequence (it keeps the random state and the recent tokens for penalties); buffers are allocated once.
+ */
+public final class Sampler {
+    private final SamplingParams p;
+    private final SplittableRandom random;
+    private final int[] recent;
+    private int recentCount;
+    private int recentNext;
+    private Integer[] order = new Integer[0];
+    private float[] probs = new float[0];
+
+    public Sampler(SamplingParams params) {
+        this.p = params;
+        this.random = new SplittableRandom(params.seed());
+        this.recent = new int[Math.max(1, params.penaltyLastN())];
+    }
+
+    /** Tells the sampler about a token in the context (prompt or generated), for the penalties. */
+    public void accept(int token) {
+        recent[recentNext] = token;
+        recentNext = (recentNext + 1) % recent.length;
+        recentCount = Math.min(recentCount + 1, recent.length);
+    }
+
+    /** Chooses the next token; {@code logits} may be modified. */
+    public int sample(float[] logits) {
+        applyPenalties(logits);
+        if (p.isGreedy()) return argmax(logits);
+        int n = logits.length;
+        if (order.length != n) {
+            order = new Integer[n];
+            probs = new float[n];
+        }
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
+        int keep = p.topK() > 0 ? Math.min(p.topK(), n) : n;
+        // softmax over the kept candidates (before temperature, as llama.cpp's filters see them)
+        softmax(logits, keep);
+        keep = typical(logits, keep);
+        keep = topP(keep);
+        keep = minP(keep);
+        // temperature, then draw
+        float max = logits[order[0]];
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            probs[i] = (float) Math.exp((logits[order[i]] - max) / p.temperature());
+            sum += probs[i];
+        }
+        double r = random.nextDouble() * sum;
+        for (int i = 0; i < keep; i++) {
+            r -= probs[i];
+            if (r <= 0) return order[i];
+        }
+        return order[keep - 1];
+    }
+
+    private void softmax(float[] logits, int keep) {
+        float max = logits[order[0]];
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            probs[i] = (float) Math.exp(logits[order[i]] - max);
+            sum += probs[i];
+        }
+        for (int i = 0; i < keep; i++) probs[i] /= (float) sum;
+    }
+
+    private int topP(int keep) {
+        if (p.topP() >= 1f) return keep;
+        double cum = 0;
+        for (int i = 0; i < keep; i++) {
+            cum += probs[i];
+            if (cum >= p.topP()) return i + 1;
+        }
+        return keep;
+    }
+
+    private int minP(int keep) {
+        if (p.minP() <= 0f) return keep;
+        float threshold = probs[0] * p.minP();
+        int k = 1;
+        while (k < keep && probs[k] >= threshold) k++;
+        return k;
+    }
+
+    /** Locally typical sampling: keep tokens whose surprise is closest to the entropy, up to typicalP mass. */
+    private int typical(float[] logits, int keep) {
+        if (p.typicalP() >= 1f) return keep;
+        double entropy = 0;
+        for (int i = 0; i < keep; i++) if (probs[i] > 0) entropy -= probs[i] * Math.log(probs[i]);
+        Integer[] byTypicality = new Integer[keep];
+        for (int i = 0; i < keep; i++) byTypicality[i] = i;
+        final double h = entropy;
+        Arrays.sort(byTypicality, (a, b) -> Double.compare(Math.abs(-Math.log(probs[a]) - h), Math.abs(-Math.log(probs[b]) - h)));
+        double cum = 0;
+        int k = 0;
+        while (k < keep) {
+            cum += probs[byTypicality[k]];
+            k++;
+            if (cum >= p.typicalP()) break;
+        }
+        Integer[] tokens = new Integer[k];
+        float[] kept = new float[k];
+        for (int i = 0; i < k; i++) {
+            tokens[i] = order[byTypicality[i]];
+            kept[i] = probs[byTypicality[i]];
+        }
+        System.arraycopy(tokens, 0, order, 0, k);
+        System.arraycopy(kept, 0, probs, 0, k);
+        // keep candidates ordered by logit for the steps after this one
+        Integer[] sorted = Arrays.copyOf(order, k);
+        Arrays.sort(sorted, (a, b) -> Float.compare(logits[b], logits[a]));
+        System.arraycopy(sorted, 0, order, 0, k);
+        softmax(logits, k);
+        return k;
+    }
+
+    private void applyPenalties(float[] logits) {
+        boolean repeat = p.repeatPenalty() != 1f;
+        boolean presence = p.presencePenalty() != 0f || p.frequencyPenalty() != 0f;
+        if ((!repeat && !presence) || recentCount == 0) return;
+        java.util.Map<Integer, Integer> counts = new java.util.HashMap<>();
+        for (int i = 0; i < recentCount; i++) counts.merge(recent[i], 1, Integer::sum);
+        for (var e : counts.entrySet()) {
+            int t = e.getKey();
+            if (t < 0 || t >= logits.length) continue;
+            if (repeat) logits[t] = logits[t] > 0 ? logits[t] / p.repeatPenalty() : logits[t] * p.repeatPenalty();
+            if (presence) logits[t] -= e.getValue() * p.frequencyPenalty() + p.presencePenalty();
+        }
+    }
+
+    public static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+}
