@@ -40,6 +40,19 @@ public final class Engine implements AutoCloseable {
     private final float[] ropeCos;
     private final float[] ropeSin;
     private float[] scores = new float[0]; // (heads * positions,)
+    /** Tokens per chunk of prompt processing: enough to amortise weight decoding, small enough for the caches. */
+    static final int CHUNK = 32;
+    private final float[][] bx;   // (CHUNK, dim) residual streams of a chunk
+    private final float[][] bxb;  // (CHUNK, dim)
+    private final float[][] bxb2; // (CHUNK, dim)
+    private final float[][] bq;   // (CHUNK, qDim)
+    private final float[][] bk;   // (CHUNK, kvDim)
+    private final float[][] bv;   // (CHUNK, kvDim)
+    private final float[][] batt; // (CHUNK, qDim)
+    private final float[][] bhb;  // (CHUNK, ffn)
+    private final float[][] bhb2; // (CHUNK, ffn)
+    private final float[][] bcos; // (CHUNK, ropeDims/2)
+    private final float[][] bsin; // (CHUNK, ropeDims/2)
 
     private Engine(GgufFile file, ModelConfig config, Weights w, Tokenizer tokenizer, EngineOptions options) {
         this.file = file;
@@ -60,6 +73,17 @@ public final class Engine implements AutoCloseable {
         logits = new float[config.vocab()];
         ropeCos = new float[config.ropeDims() / 2];
         ropeSin = new float[config.ropeDims() / 2];
+        bx = new float[CHUNK][config.dim()];
+        bxb = new float[CHUNK][config.dim()];
+        bxb2 = new float[CHUNK][config.dim()];
+        bq = new float[CHUNK][config.qDim()];
+        bk = new float[CHUNK][config.kvDim()];
+        bv = new float[CHUNK][config.kvDim()];
+        batt = new float[CHUNK][config.qDim()];
+        bhb = new float[CHUNK][config.ffn()];
+        bhb2 = new float[CHUNK][config.ffn()];
+        bcos = new float[CHUNK][config.ropeDims() / 2];
+        bsin = new float[CHUNK][config.ropeDims() / 2];
     }
 
     /** Loads a GGUF model with default options but {@code threads} workers. */
@@ -115,12 +139,81 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("%d more tokens do not fit: the sequence holds %d of %d positions"
                     .formatted(tokens.length, s.length, s.capacity));
         }
-        for (int i = 0; i < tokens.length; i++) {
-            int t = tokens[i];
+        for (int t : tokens) {
             if (t < 0 || t >= config.vocab()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
-            step(s, t, i == tokens.length - 1);
+        }
+        if (tokens.length == 1) {
+            step(s, tokens[0], true);
+            return logits;
+        }
+        for (int from = 0; from < tokens.length; from += CHUNK) {
+            int n = Math.min(CHUNK, tokens.length - from);
+            chunk(s, tokens, from, n, from + n == tokens.length);
         }
         return logits;
+    }
+
+    /**
+     * Several tokens of one sequence through every layer together: each weight matrix is read once for the chunk
+     * (matrix-matrix), and each token attends to the cache up to its own position.
+     */
+    private void chunk(Sequence s, int[] tokens, int from, int n, boolean wantLogits) {
+        ModelConfig c = config;
+        int dim = c.dim();
+        int pos0 = s.length;
+        for (int t = 0; t < n; t++) {
+            w.tokenEmbedding.row(tokens[from + t], bx[t]);
+            ropeAngles(pos0 + t);
+            System.arraycopy(ropeCos, 0, bcos[t], 0, ropeCos.length);
+            System.arraycopy(ropeSin, 0, bsin[t], 0, ropeSin.length);
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            Weights.Layer L = w.layers[l];
+            for (int t = 0; t < n; t++) rmsnorm(bxb[t], bx[t], L.attnNorm(), c.rmsEps());
+            L.wq().matmul(bxb, bq, n, pool);
+            L.wk().matmul(bxb, bk, n, pool);
+            L.wv().matmul(bxb, bv, n, pool);
+            for (int t = 0; t < n; t++) {
+                if (L.bq() != null) {
+                    add(bq[t], L.bq());
+                    add(bk[t], L.bk());
+                    add(bv[t], L.bv());
+                }
+                rope(bq[t], c.heads(), bcos[t], bsin[t]);
+                rope(bk[t], c.kvHeads(), bcos[t], bsin[t]);
+                cache(s, l, pos0 + t, bk[t], bv[t]);
+            }
+            int layer = l;
+            pool.parallelFor(n * c.heads(), (a, b) -> {
+                float[] sc = new float[pos0 + n];
+                for (int i = a; i < b; i++) {
+                    int t = i / c.heads();
+                    attendHead(s, layer, pos0 + t, i % c.heads(), bq[t], batt[t], sc, 0);
+                }
+            });
+            L.wo().matmul(batt, bxb2, n, pool);
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < dim; i++) bx[t][i] += bxb2[t][i];
+                rmsnorm(bxb[t], bx[t], L.ffnNorm(), c.rmsEps());
+            }
+            L.gate().matmul(bxb, bhb, n, pool);
+            L.up().matmul(bxb, bhb2, n, pool);
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < c.ffn(); i++) {
+                    float g = bhb[t][i];
+                    bhb[t][i] = g / (1f + (float) Math.exp(-g)) * bhb2[t][i];
+                }
+            }
+            L.down().matmul(bhb, bxb2, n, pool);
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < dim; i++) bx[t][i] += bxb2[t][i];
+            }
+        }
+        s.length = pos0 + n;
+        if (wantLogits) {
+            rmsnorm(xb, bx[n - 1], w.outputNorm, c.rmsEps());
+            w.output.matvec(xb, logits, pool);
+        }
     }
 
     private void step(Sequence s, int token, boolean wantLogits) {
@@ -141,19 +234,9 @@ public final class Engine implements AutoCloseable {
                 add(k, L.bk());
                 add(v, L.bv());
             }
-            rope(q, c.heads());
-            rope(k, c.kvHeads());
-            int ko = pos * c.kvDim();
-            if (kvF16) {
-                // Half-precision cache, as llama.cpp's default; it decides near-ties the same way.
-                for (int i = 0; i < c.kvDim(); i++) {
-                    s.keys[l][ko + i] = Bits.roundTripF16(k[i]);
-                    s.values[l][ko + i] = Bits.roundTripF16(v[i]);
-                }
-            } else {
-                System.arraycopy(k, 0, s.keys[l], ko, c.kvDim());
-                System.arraycopy(v, 0, s.values[l], ko, c.kvDim());
-            }
+            rope(q, c.heads(), ropeCos, ropeSin);
+            rope(k, c.kvHeads(), ropeCos, ropeSin);
+            cache(s, l, pos, k, v);
             attention(s, l, pos);
             L.wo().matvec(att, xb2, pool);
             for (int i = 0; i < dim; i++) x[i] += xb2[i];
@@ -188,7 +271,22 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private void rope(float[] vec, int heads) {
+    private void cache(Sequence s, int layer, int pos, float[] key, float[] value) {
+        int kvDim = config.kvDim();
+        int ko = pos * kvDim;
+        if (kvF16) {
+            // Half-precision cache, as llama.cpp's default; it decides near-ties the same way.
+            for (int i = 0; i < kvDim; i++) {
+                s.keys[layer][ko + i] = Bits.roundTripF16(key[i]);
+                s.values[layer][ko + i] = Bits.roundTripF16(value[i]);
+            }
+        } else {
+            System.arraycopy(key, 0, s.keys[layer], ko, kvDim);
+            System.arraycopy(value, 0, s.values[layer], ko, kvDim);
+        }
+    }
+
+    private void rope(float[] vec, int heads, float[] cos, float[] sin) {
         int hd = config.headDim();
         int n = config.ropeDims();
         boolean halves = config.architecture().rope() == Architecture.RopeStyle.HALVES;
@@ -199,50 +297,53 @@ public final class Engine implements AutoCloseable {
                 int b = halves ? base + i + n / 2 : base + 2 * i + 1;
                 float x0 = vec[a];
                 float x1 = vec[b];
-                vec[a] = x0 * ropeCos[i] - x1 * ropeSin[i];
-                vec[b] = x0 * ropeSin[i] + x1 * ropeCos[i];
+                vec[a] = x0 * cos[i] - x1 * sin[i];
+                vec[b] = x0 * sin[i] + x1 * cos[i];
             }
         }
     }
 
     private void attention(Sequence s, int layer, int pos) {
         ModelConfig c = config;
-        int hd = c.headDim();
         int positions = pos + 1;
         if (scores.length < c.heads() * positions) scores = new float[c.heads() * Math.max(positions, 64) * 2];
+        pool.parallelFor(c.heads(), (from, to) -> {
+            for (int h = from; h < to; h++) attendHead(s, layer, pos, h, q, att, scores, h * positions);
+        });
+    }
+
+    /** One head of one token: softmax(q·K / sqrt(d)) · V over positions 0..pos, into out[h*hd..]. */
+    private void attendHead(Sequence s, int layer, int pos, int h, float[] query, float[] out, float[] sc, int so) {
+        ModelConfig c = config;
+        int hd = c.headDim();
+        int positions = pos + 1;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        int group = c.heads() / c.kvHeads();
+        int qo = h * hd;
+        int kvo = (h / (c.heads() / c.kvHeads())) * hd;
         float[] keys = s.keys[layer];
         float[] values = s.values[layer];
-        pool.parallelFor(c.heads(), (from, to) -> {
-            for (int h = from; h < to; h++) {
-                int qo = h * hd;
-                int kvo = (h / group) * hd;
-                int so = h * positions;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < positions; t++) {
-                    int ko = t * c.kvDim() + kvo;
-                    float dot = 0f;
-                    for (int i = 0; i < hd; i++) dot += q[qo + i] * keys[ko + i];
-                    float sc = dot * scale;
-                    scores[so + t] = sc;
-                    if (sc > max) max = sc;
-                }
-                float sum = 0f;
-                for (int t = 0; t < positions; t++) {
-                    float e = (float) Math.exp(scores[so + t] - max);
-                    scores[so + t] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                java.util.Arrays.fill(att, qo, qo + hd, 0f);
-                for (int t = 0; t < positions; t++) {
-                    float p = scores[so + t] * inv;
-                    int vo = t * c.kvDim() + kvo;
-                    for (int i = 0; i < hd; i++) att[qo + i] += p * values[vo + i];
-                }
-            }
-        });
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < positions; t++) {
+            int ko = t * c.kvDim() + kvo;
+            float dot = 0f;
+            for (int i = 0; i < hd; i++) dot += query[qo + i] * keys[ko + i];
+            float v = dot * scale;
+            sc[so + t] = v;
+            if (v > max) max = v;
+        }
+        float sum = 0f;
+        for (int t = 0; t < positions; t++) {
+            float e = (float) Math.exp(sc[so + t] - max);
+            sc[so + t] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        java.util.Arrays.fill(out, qo, qo + hd, 0f);
+        for (int t = 0; t < positions; t++) {
+            float p = sc[so + t] * inv;
+            int vo = t * c.kvDim() + kvo;
+            for (int i = 0; i < hd; i++) out[qo + i] += p * values[vo + i];
+        }
     }
 
     /** RMSNorm as ggml computes it: mean of squares accumulated in double, then (x * scale) * weight. */

@@ -14,6 +14,16 @@ final class F32Matrix extends Matrix {
         super(GgmlType.F32, data, rows, cols);
     }
 
+    /** Row by row with {@link #dot}, so a batch gives bit-identical results to one vector at a time. */
+    @Override
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int t = 0; t < n; t++) outs[t][r] = dot(r, xs[t]);
+            }
+        });
+    }
+
     @Override
     public float dot(int row, float[] x) {
         long base = row * rowBytes;
@@ -24,7 +34,7 @@ final class F32Matrix extends Matrix {
             FloatVector w = FloatVector.fromMemorySegment(F, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN);
             acc = w.fma(FloatVector.fromArray(F, x, i), acc);
         }
-        float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float sum = Dot.sumLanes(acc);
         for (; i < cols; i++) sum += data.get(dev.freehold.core.tensor.Bits.LE_FLOAT, base + 4L * i) * x[i];
         return sum;
     }

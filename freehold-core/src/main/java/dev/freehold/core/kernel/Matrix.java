@@ -63,14 +63,26 @@ public class Matrix {
     public float dot(int row, float[] x) {
         float[] w = rowBuffer.get();
         codec.dequantize(data, row * rowBytes, w, 0, cols);
-        float sum = 0f;
-        for (int i = 0; i < cols; i++) sum += w[i] * x[i];
-        return sum;
+        return Dot.dot(w, x, cols);
     }
 
     /** Decodes row {@code row} into {@code out} (an embedding lookup). */
     public void row(int row, float[] out) {
         codec.dequantize(data, row * rowBytes, out, 0, cols);
+    }
+
+    /**
+     * outs[t][r] = row r · xs[t] for the first {@code n} vectors: each row is decoded once and multiplied with every
+     * vector, which is what makes prompt processing faster than one token at a time.
+     */
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        pool.parallelFor(rows, (from, to) -> {
+            float[] w = rowBuffer.get();
+            for (int r = from; r < to; r++) {
+                codec.dequantize(data, r * rowBytes, w, 0, cols);
+                for (int t = 0; t < n; t++) outs[t][r] = Dot.dot(w, xs[t], cols);
+            }
+        });
     }
 
     /** out[r] = row r · x for every row, split over the pool. */

@@ -36,6 +36,60 @@ final class Q8Matrix extends Matrix {
         });
     }
 
+    private final ThreadLocal<float[]> rowInts = ThreadLocal.withInitial(() -> new float[cols]);
+    private final ThreadLocal<Q8Activations[]> batchActivations = new ThreadLocal<>();
+
+    /** As ggml for batches: every vector quantised to Q8_0, each row's blocks decoded once and used for all of them. */
+    @Override
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        if (!VECTOR) {
+            super.matmul(xs, outs, n, pool);
+            return;
+        }
+        Q8Activations[] acts = batchActivations.get();
+        if (acts == null || acts.length < n) {
+            acts = new Q8Activations[Math.max(n, 8)];
+            for (int t = 0; t < acts.length; t++) acts[t] = new Q8Activations(cols);
+            batchActivations.set(acts);
+        }
+        for (int t = 0; t < n; t++) acts[t].quantize(xs[t], cols);
+        Q8Activations[] a = acts;
+        int nb = cols / 32;
+        pool.parallelFor(rows, (from, to) -> {
+            float[] w = rowInts.get();
+            float[] blockScale = new float[nb];
+            float[] unit = new float[32];
+            for (int r = from; r < to; r++) {
+                long block = r * rowBytes;
+                for (int b = 0; b < nb; b++, block += BLOCK_BYTES) {
+                    decodeBlock(block, unit);
+                    System.arraycopy(unit, 0, w, b * 32, 32);
+                    blockScale[b] = Bits.f16(data, block);
+                }
+                // Same operations in the same order as dotQ8, so a batch gives bit-identical results to
+                // one vector at a time (a last-bit difference could flip a later activation's rounding).
+                for (int t = 0; t < n; t++) {
+                    float[] xq = a[t].q;
+                    float[] xd = a[t].d;
+                    FloatVector acc0 = FloatVector.zero(F);
+                    FloatVector acc1 = FloatVector.zero(F);
+                    int b = 0;
+                    for (; b + 1 < nb; b += 2) {
+                        acc0 = decodedProducts(w, xq, b * 32).fma(FloatVector.broadcast(F, blockScale[b] * xd[b]), acc0);
+                        acc1 = decodedProducts(w, xq, b * 32 + 32).fma(FloatVector.broadcast(F, blockScale[b + 1] * xd[b + 1]), acc1);
+                    }
+                    if (b < nb) acc0 = decodedProducts(w, xq, b * 32).fma(FloatVector.broadcast(F, blockScale[b] * xd[b]), acc0);
+                    outs[t][r] = Dot.sumLanes(acc0.add(acc1));
+                }
+            }
+        });
+    }
+
+    private static FloatVector decodedProducts(float[] w, float[] xq, int i) {
+        return FloatVector.fromArray(F, w, i).mul(FloatVector.fromArray(F, xq, i))
+                .add(FloatVector.fromArray(F, w, i + 16).mul(FloatVector.fromArray(F, xq, i + 16)));
+    }
+
     /** Scalar reference of {@link #dotQ8}: exact integer block sums scaled by d_w * d_x. */
     float dotQ8Scalar(int row, Q8Activations a) {
         float[] w = new float[32];
@@ -64,7 +118,7 @@ final class Q8Matrix extends Matrix {
             FloatVector s = q0.mul(FloatVector.fromArray(F, x, i)).add(q1.mul(FloatVector.fromArray(F, x, i + 16)));
             acc = s.fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Dot.sumLanes(acc);
     }
 
     /** The block's 32 quantised values (without the scale). */
@@ -74,17 +128,27 @@ final class Q8Matrix extends Matrix {
 
     float dotQ8(int row, Q8Activations a) {
         long block = row * rowBytes;
-        float sum = 0f;
-        for (int i = 0, b = 0; i < cols; i += 32, b++, block += BLOCK_BYTES) {
-            FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2F, F, 0);
-            FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B, data, block + 18, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2F, F, 0);
-            // Products of integers up to 127 summed over 32 lanes stay below 2^24: exact in float.
-            float s = w0.mul(FloatVector.fromArray(F, a.q, i)).add(w1.mul(FloatVector.fromArray(F, a.q, i + 16)))
-                    .reduceLanes(VectorOperators.ADD);
-            sum += s * (Bits.f16(data, block) * a.d[b]);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int nb = cols / 32;
+        int b = 0;
+        // Two blocks per iteration into two accumulators; each block's products (exact small integers) are scaled
+        // by d_w * d_x with one broadcast FMA, so no lane reduction is needed until the end.
+        for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
+            acc0 = blockProducts(block, a.q, b * 32).fma(FloatVector.broadcast(F, Bits.f16(data, block) * a.d[b]), acc0);
+            acc1 = blockProducts(block + BLOCK_BYTES, a.q, b * 32 + 32)
+                    .fma(FloatVector.broadcast(F, Bits.f16(data, block + BLOCK_BYTES) * a.d[b + 1]), acc1);
         }
-        return sum;
+        if (b < nb) acc0 = blockProducts(block, a.q, b * 32).fma(FloatVector.broadcast(F, Bits.f16(data, block) * a.d[b]), acc0);
+        return Dot.sumLanes(acc0.add(acc1));
     }
+
+    private FloatVector blockProducts(long block, float[] xq, int i) {
+        FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, F, 0);
+        FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B, data, block + 18, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, F, 0);
+        return w0.mul(FloatVector.fromArray(F, xq, i)).add(w1.mul(FloatVector.fromArray(F, xq, i + 16)));
+    }
+
 }

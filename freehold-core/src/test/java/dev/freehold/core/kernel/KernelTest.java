@@ -57,6 +57,37 @@ class KernelTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void laneSumAddsEveryLaneInAFixedOrder() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] v = new float[species.length()];
+        for (int i = 0; i < v.length; i++) v[i] = 1 << i; // distinct powers of two: any lost lane shows
+        float expected = 0f;
+        for (float f : v) expected += f;
+        assertThat(Dot.sumLanes(jdk.incubator.vector.FloatVector.fromArray(species, v, 0))).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void matmulEqualsMatvecForEachVector(GgmlType type) {
+        byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * COLS, 7));
+        Matrix m = Matrix.of(type, MemorySegment.ofArray(w), ROWS, COLS);
+        int n = 5;
+        float[][] xs = new float[n][];
+        float[][] outs = new float[n][ROWS];
+        for (int t = 0; t < n; t++) xs[t] = gaussian(COLS, 100 + t);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            m.matmul(xs, outs, n, pool);
+            for (int t = 0; t < n; t++) {
+                float[] single = new float[ROWS];
+                m.matvec(xs[t], single, pool);
+                for (int r = 0; r < ROWS; r++) {
+                    assertThat(outs[t][r]).as("%s vector %d row %d", type, t, r).isCloseTo(single[r], within(1e-3f * Math.max(1f, Math.abs(single[r]))));
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0"})
     void matvecSplitsRowsOverThreadsWithoutChangingResults(GgmlType type) {

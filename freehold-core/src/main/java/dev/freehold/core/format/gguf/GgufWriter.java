@@ -104,9 +104,10 @@ public final class GgufWriter {
 
     public void write(Path out) throws IOException {
         Path parent = out.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".partial");
+        // Created like any new file (the umask decides its permissions), not as a private temporary file.
+        Path tmp = parent.resolve("." + out.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".partial");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeTo(ch);
             }
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
