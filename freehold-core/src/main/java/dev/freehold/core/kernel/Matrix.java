@@ -36,6 +36,7 @@ public class Matrix {
     public static Matrix of(GgmlType type, MemorySegment data, int rows, int cols) {
         return switch (type) {
             case F32 -> new F32Matrix(data, rows, cols);
+            case F16 -> new F16Matrix(data, rows, cols);
             case Q8_0 -> new Q8Matrix(data, rows, cols);
             case Q4_0 -> new Q4Matrix(data, rows, cols);
             default -> new Matrix(type, data, rows, cols);

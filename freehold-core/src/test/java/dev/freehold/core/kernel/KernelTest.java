@@ -58,6 +58,26 @@ class KernelTest {
     }
 
     @org.junit.jupiter.api.Test
+    void vectorHalfToFloatIsExactForEveryBitPattern() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16,
+                "the F16 vector kernel needs 16-lane float vectors");
+        byte[] all = new byte[65536 * 2];
+        for (int h = 0; h < 65536; h++) {
+            all[2 * h] = (byte) h;
+            all[2 * h + 1] = (byte) (h >>> 8);
+        }
+        MemorySegment seg = MemorySegment.ofArray(all);
+        for (int h = 0; h < 65536; h += 16) {
+            float[] v = F16Matrix.load(seg, 2L * h).toArray();
+            for (int j = 0; j < 16; j++) {
+                float expected = Float.float16ToFloat((short) (h + j));
+                assertThat(Float.floatToRawIntBits(v[j])).as("half 0x%04x", h + j)
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void laneSumAddsEveryLaneInAFixedOrder() {
         var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
         float[] v = new float[species.length()];
