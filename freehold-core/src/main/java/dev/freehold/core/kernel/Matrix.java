@@ -37,6 +37,7 @@ public class Matrix {
         return switch (type) {
             case F32 -> new F32Matrix(data, rows, cols);
             case F16 -> new F16Matrix(data, rows, cols);
+            case Q4_K -> new Q4KMatrix(data, rows, cols);
             case Q8_0 -> new Q8Matrix(data, rows, cols);
             case Q4_0 -> new Q4Matrix(data, rows, cols);
             default -> new Matrix(type, data, rows, cols);
