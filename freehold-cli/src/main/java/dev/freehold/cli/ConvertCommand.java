@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -39,20 +40,16 @@ final class ConvertCommand implements Callable<Integer> {
             description = "type of the weight matrices: auto (keep the source's), f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K (default: ${DEFAULT-VALUE})")
     String type;
 
-    @Option(names = {"-f", "--force"}, description = "overwrite OUTPUT if it exists")
-    boolean force;
-
-    @Option(names = {"-q", "--quiet"}, description = "no progress display")
-    boolean quiet;
+    @Mixin
+    OutputOptions writing;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (Files.exists(output) && !force) {
-            throw new IllegalArgumentException(output + " already exists (use --force to overwrite)");
-        }
+        writing.checkWritable(output);
+
         QuantizationPolicy policy = type.equalsIgnoreCase("auto") ? QuantizationPolicy.keepSourceTypes() : new QuantizationPolicy(QuantizeCommand.parseType(type));
         PrintWriter out = spec.commandLine().getOut();
         try (ImportedModel m = ModelImporter.open(input, tokenizer)) {
@@ -62,7 +59,7 @@ final class ConvertCommand implements Callable<Integer> {
                 metadata.put(GgufKeys.FILE_TYPE, GgufValue.ofUInt32(FileType.of(policy.target())));
                 if (policy.target().isQuantized()) metadata.put(GgufKeys.QUANTIZATION_VERSION, GgufValue.ofUInt32(2));
             }
-            GgufConverter.Result r = GgufConverter.write(output, metadata, m.tensors(), policy, new CliProgress(quiet));
+            GgufConverter.Result r = GgufConverter.write(output, metadata, m.tensors(), policy, writing.progress());
             for (String note : m.notes()) out.println("note: " + note);
             for (String note : r.notes()) out.println("note: " + note);
             out.printf("wrote %s (%s): %s%n", output, Sizes.bytes(Files.size(output)), QuantizeCommand.describe(r.tensorsByType()));

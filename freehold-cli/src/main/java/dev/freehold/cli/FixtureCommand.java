@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,22 +35,18 @@ final class FixtureCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = {"-f", "--force"}, description = "overwrite OUTPUT if it exists")
-    boolean force;
-
-    @Option(names = {"-q", "--quiet"}, description = "no progress display")
-    boolean quiet;
+    @Mixin
+    OutputOptions writing;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (Files.exists(output) && !force) {
-            throw new IllegalArgumentException(output + " already exists (use --force to overwrite)");
-        }
+        writing.checkWritable(output);
+
         RandomLlamaModel.Shape s = parseShape(shape);
-        GgufConverter.Result r = RandomLlamaModel.write(output, s, QuantizeCommand.parseType(type), seed, new CliProgress(quiet));
+        GgufConverter.Result r = RandomLlamaModel.write(output, s, QuantizeCommand.parseType(type), seed, writing.progress());
         PrintWriter out = spec.commandLine().getOut();
         for (String note : r.notes()) out.println("note: " + note);
         out.printf("wrote %s (%s): %s%n", output, Sizes.bytes(Files.size(output)), QuantizeCommand.describe(r.tensorsByType()));

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -30,24 +31,20 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "2", paramLabel = "TYPE")
     String type;
 
-    @Option(names = {"-f", "--force"}, description = "overwrite OUTPUT if it exists")
-    boolean force;
-
-    @Option(names = {"-q", "--quiet"}, description = "no progress display")
-    boolean quiet;
+    @Mixin
+    OutputOptions writing;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        writing.checkWritable(output);
         GgmlType t = parseType(type);
-        if (Files.exists(output) && !force) {
-            throw new IllegalArgumentException(output + " already exists (use --force to overwrite)");
-        }
+
         PrintWriter out = spec.commandLine().getOut();
         long before = Files.size(input);
-        GgufConverter.Result r = GgufQuantizer.quantize(input, output, t, new CliProgress(quiet));
+        GgufConverter.Result r = GgufQuantizer.quantize(input, output, t, writing.progress());
         for (String note : r.notes()) out.println("note: " + note);
         long after = Files.size(output);
         out.printf(Locale.ROOT, "%s: %s -> %s: %s (%.1f%%)%n", t.displayName(), Sizes.bytes(before), output, Sizes.bytes(after),

@@ -1,14 +1,12 @@
 package dev.freehold.core.format.gguf;
 
+import dev.freehold.core.format.MappedFile;
 import dev.freehold.core.format.ModelFormatException;
 import dev.freehold.core.tensor.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -59,19 +57,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps and parses a GGUF file. */
     public static GgufFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment seg;
-            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            } catch (NoSuchFileException e) {
-                throw new ModelFormatException(path, "no such file");
-            }
-            return parse(path, arena, seg);
-        } catch (RuntimeException | IOException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, (arena, seg) -> parse(path, arena, seg));
     }
 
     private static GgufFile parse(Path path, Arena arena, MemorySegment seg) {

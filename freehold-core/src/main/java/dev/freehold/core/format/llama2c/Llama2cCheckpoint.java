@@ -2,6 +2,7 @@ package dev.freehold.core.format.llama2c;
 
 import static dev.freehold.core.tensor.Bits.LE_INT;
 
+import dev.freehold.core.format.MappedFile;
 import dev.freehold.core.format.ModelFormatException;
 import dev.freehold.core.format.convert.SegmentTensorSource;
 import dev.freehold.core.format.convert.TensorSource;
@@ -10,9 +11,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,17 +54,7 @@ public final class Llama2cCheckpoint implements AutoCloseable {
     }
 
     public static Llama2cCheckpoint open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment seg;
-            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            }
-            return parse(path, arena, seg);
-        } catch (RuntimeException | IOException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, (arena, seg) -> parse(path, arena, seg));
     }
 
     private static Llama2cCheckpoint parse(Path path, Arena arena, MemorySegment seg) {

@@ -4,16 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.freehold.core.format.MappedFile;
 import dev.freehold.core.format.ModelFormatException;
 import dev.freehold.core.tensor.Bits;
 import dev.freehold.core.tensor.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -62,17 +61,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment seg;
-            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            }
-            return parse(path, arena, seg);
-        } catch (RuntimeException | IOException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.open(path, (arena, seg) -> parse(path, arena, seg));
     }
 
     private static SafetensorsFile parse(Path path, Arena arena, MemorySegment seg) {
