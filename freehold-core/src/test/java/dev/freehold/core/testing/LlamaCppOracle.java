@@ -81,8 +81,38 @@ public final class LlamaCppOracle {
         return result;
     }
 
-    /** Raw answers (possibly {@code {"error":...}}) to raw requests. */
+    /** llama.cpp's rendering (Jinja engine, generation prompt added) of each message list with a chat template. */
+    public static List<JsonNode> renderTemplate(Path model, String template, List<JsonNode> messageLists) {
+        List<String> requests = new ArrayList<>();
+        for (JsonNode messages : messageLists) {
+            var req = JSON.createObjectNode().put("op", "template").put("model", model.toAbsolutePath().toString()).put("template", template);
+            req.set("messages", messages);
+            requests.add(req.toString());
+        }
+        return run(requests);
+    }
+
+    /**
+     * Raw answers (possibly {@code {"error":...}}) to raw requests. llama.cpp aborts its process on some errors (a
+     * template that raises one, for example): the request it died on is answered with an error, and the rest go to a
+     * fresh process.
+     */
     public static List<JsonNode> run(List<String> requests) {
+        List<JsonNode> answers = new ArrayList<>();
+        int crashes = 0;
+        while (answers.size() < requests.size()) {
+            List<JsonNode> batch = runOnce(requests.subList(answers.size(), requests.size()));
+            answers.addAll(batch);
+            if (answers.size() < requests.size()) {
+                if (++crashes > 20) throw new IllegalStateException("llama.cpp oracle keeps dying");
+                answers.add(JSON.createObjectNode().put("error", "llama.cpp aborted on this request"));
+            }
+        }
+        return answers;
+    }
+
+    /** One oracle process: the answers it gave before it exited (all of them unless it crashed). */
+    private static List<JsonNode> runOnce(List<String> requests) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         if (!cp.contains("llama")) {
@@ -113,10 +143,10 @@ public final class LlamaCppOracle {
                 int at = line.indexOf("ORACLE {");
                 if (at >= 0) answers.add(JSON.readTree(line.substring(at + 7)));
             }
-            if (answers.size() != requests.size()) {
-                String e = Files.readString(log);
-                throw new IllegalStateException("llama.cpp oracle answered %d of %d requests (exit %d): %s"
-                        .formatted(answers.size(), requests.size(), p.exitValue(), e.substring(Math.max(0, e.length() - 2000))));
+            if (answers.size() != requests.size() && p.exitValue() == 0) {
+                String e = Files.exists(log) ? Files.readString(log) : "(no log)";
+                throw new IllegalStateException("llama.cpp oracle answered %d of %d requests: %s"
+                        .formatted(answers.size(), requests.size(), e.substring(Math.max(0, e.length() - 2000))));
             }
             Files.deleteIfExists(log);
             return answers;

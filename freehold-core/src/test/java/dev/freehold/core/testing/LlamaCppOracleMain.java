@@ -22,7 +22,9 @@ import java.util.Map;
  * {@code ORACLE }: {@code {"op":"complete","model":PATH,"prompt":S,"n":N}} gives {@code {"text":S,"tokens":[...]}}
  * (greedy, temperature 0; tokens are llama.cpp's encoding of the generated text), and
  * {@code {"op":"encode","model":PATH,"text":S}} gives {@code {"tokens":[...]}} (no BOS added, special tokens parsed),
- * {@code {"op":"decode","model":PATH,"ids":[...]}} gives {@code {"text":S}}. Errors answer {@code {"error":S}}.
+ * {@code {"op":"decode","model":PATH,"ids":[...]}} gives {@code {"text":S}}, and
+ * {@code {"op":"template","model":PATH,"template":S,"messages":[...]}} gives {@code {"text":S}}: the messages rendered
+ * by llama.cpp's Jinja engine with that chat template and a generation prompt. Errors answer {@code {"error":S}}.
  * Exits with {@link Runtime#halt} so that the library's close() never runs.
  */
 public final class LlamaCppOracleMain {
@@ -40,9 +42,13 @@ public final class LlamaCppOracleMain {
             try {
                 JsonNode req = json.readTree(line);
                 String modelPath = req.get("model").asText();
-                LlamaModel model = models.computeIfAbsent(modelPath, p -> new LlamaModel(new ModelParameters()
-                        .setModel(p).setCtxSize(req.path("ctx").asInt(512)).setThreads(1).setThreadsBatch(1)
-                        .setGpuLayers(0).skipWarmup()));
+                String template = req.path("template").asText(null);
+                LlamaModel model = models.computeIfAbsent(modelPath + "\u0000" + template, key -> {
+                    ModelParameters mp = new ModelParameters().setModel(modelPath).setCtxSize(req.path("ctx").asInt(512))
+                            .setThreads(1).setThreadsBatch(1).setGpuLayers(0).skipWarmup();
+                    if (template != null) mp.enableJinja().setChatTemplate(template);
+                    return new LlamaModel(mp);
+                });
                 switch (req.get("op").asText()) {
                     case "complete" -> {
                         InferenceParameters ip = new InferenceParameters(req.get("prompt").asText())
@@ -56,6 +62,12 @@ public final class LlamaCppOracleMain {
                     case "encode" -> {
                         var tokens = answer.putArray("tokens");
                         for (int t : model.encode(req.get("text").asText())) tokens.add(t);
+                    }
+                    case "template" -> {
+                        var params = json.createObjectNode();
+                        params.set("messages", req.get("messages"));
+                        if (req.has("tools")) params.set("tools", req.get("tools"));
+                        answer.put("text", model.applyTemplate(params.toString()));
                     }
                     case "decode" -> {
                         int[] ids = new int[req.get("ids").size()];
