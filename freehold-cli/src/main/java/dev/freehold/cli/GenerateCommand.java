@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -29,35 +30,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-n", "--n-predict"}, defaultValue = "128", description = "tokens to generate at most (default: ${DEFAULT-VALUE})")
     int tokens;
 
-    @Option(names = "--temperature", defaultValue = "0.8", description = "0 is greedy (default: ${DEFAULT-VALUE})")
-    float temperature;
-
-    @Option(names = "--top-k", defaultValue = "40", description = "0 keeps all (default: ${DEFAULT-VALUE})")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "0.95", description = "(default: ${DEFAULT-VALUE})")
-    float topP;
-
-    @Option(names = "--min-p", defaultValue = "0.05", description = "(default: ${DEFAULT-VALUE})")
-    float minP;
-
-    @Option(names = "--typical-p", defaultValue = "1.0", description = "1 is off (default: ${DEFAULT-VALUE})")
-    float typicalP;
-
-    @Option(names = "--repeat-penalty", defaultValue = "1.0", description = "1 is off (default: ${DEFAULT-VALUE})")
-    float repeatPenalty;
-
-    @Option(names = "--repeat-last-n", defaultValue = "64", description = "penalty window (default: ${DEFAULT-VALUE})")
-    int repeatLastN;
-
-    @Option(names = "--presence-penalty", defaultValue = "0", description = "(default: ${DEFAULT-VALUE})")
-    float presencePenalty;
-
-    @Option(names = "--frequency-penalty", defaultValue = "0", description = "(default: ${DEFAULT-VALUE})")
-    float frequencyPenalty;
-
-    @Option(names = "--seed", description = "random seed; the same seed gives the same text (default: random)")
-    Long seed;
+    @Mixin
+    SamplingOptions sampling;
 
     @Option(names = {"-t", "--threads"}, description = "worker threads (default: the machine's cores)")
     Integer threads;
@@ -73,8 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SamplingParams params = new SamplingParams(temperature, topK, topP, minP, typicalP, repeatPenalty, repeatLastN,
-                presencePenalty, frequencyPenalty, seed != null ? seed : System.nanoTime());
+        SamplingParams params = sampling.params();
         if (contextSize < 1) throw new IllegalArgumentException("the context size must be positive, got " + contextSize);
         if (threads != null && threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         EngineOptions options = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);

@@ -42,9 +42,22 @@ public final class Generator {
             throw new IllegalArgumentException("the prompt has %d tokens, the context holds %d: shorten it or raise the context size"
                     .formatted(ids.length, capacity));
         }
-        Sequence seq = engine.newSequence(capacity);
         Sampler sampler = new Sampler(params);
         for (int t : ids) sampler.accept(t);
+        return continueSequence(engine, engine.newSequence(capacity), ids, maxTokens, sampler, onText, () -> false);
+    }
+
+    /**
+     * Appends {@code newTokens} to a sequence that may already hold earlier turns (their cache is reused), then
+     * generates. {@code cancelled} is checked before each token (Ctrl-C in chat); the result's finish reason is then STOP.
+     */
+    public static Result continueSequence(Engine engine, Sequence seq, int[] newTokens, int maxTokens, Sampler sampler,
+                                          Consumer<String> onText, java.util.function.BooleanSupplier cancelled) {
+        int[] ids = newTokens;
+        if (ids.length == 0) throw new IllegalArgumentException("no tokens to continue from");
+        if (seq.length() + ids.length >= seq.capacity()) {
+            throw new IllegalArgumentException("the conversation needs %d tokens, the context holds %d".formatted(seq.length() + ids.length, seq.capacity()));
+        }
         Set<Integer> eog = engine.tokenizer().vocabulary().endOfGeneration();
         // As llama2.c: text that starts right after BOS loses its leading space.
         boolean afterBos = ids[ids.length - 1] == engine.tokenizer().vocabulary().bos();
@@ -57,6 +70,10 @@ public final class Generator {
         long t1 = System.nanoTime();
         FinishReason reason = FinishReason.LENGTH;
         while (n < maxTokens) {
+            if (cancelled.getAsBoolean()) {
+                reason = FinishReason.STOP;
+                break;
+            }
             int token = sampler.sample(logits);
             if (eog.contains(token)) {
                 reason = FinishReason.STOP;

@@ -1,0 +1,181 @@
+package dev.freehold.cli;
+
+import dev.freehold.core.chat.ChatTemplate;
+import dev.freehold.core.chat.ChatTemplates;
+import dev.freehold.core.format.gguf.GgufFile;
+import dev.freehold.core.infer.Engine;
+import dev.freehold.core.infer.EngineOptions;
+import dev.freehold.core.infer.Generator;
+import dev.freehold.core.infer.Sequence;
+import dev.freehold.core.sample.Sampler;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.UserInterruptException;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Chat with a model in the terminal, using its chat template (line editing, history, streaming).",
+                "Ctrl-C stops the answer being written; Ctrl-D or /exit leaves; /reset starts a new conversation.",
+                "With -p, answers one message and exits."},
+        footer = {"", "Examples:", "  freehold chat -m llama-3.2-1b-instruct.gguf --system 'Answer briefly.'",
+                "  freehold chat -m model.gguf -p 'What is the capital of France?' --temperature 0"})
+final class ChatCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "a .gguf model file")
+    Path model;
+
+    @Option(names = "--system", description = "system message")
+    String system;
+
+    @Option(names = {"-p", "--prompt"}, description = "one message, answered non-interactively")
+    String prompt;
+
+    @Option(names = "--chat-template", paramLabel = "NAME", description = "use a built-in template instead of the model's: chatml, llama3, llama2, mistral, gemma, phi3")
+    String templateName;
+
+    @Option(names = {"-n", "--n-predict"}, defaultValue = "512", description = "tokens per answer at most (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = {"-t", "--threads"}, description = "worker threads (default: the machine's cores)")
+    Integer threads;
+
+    @Option(names = {"-c", "--ctx-size"}, defaultValue = "4096", description = "context to allocate, at most the model's (default: ${DEFAULT-VALUE})")
+    int contextSize;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads != null && threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        if (contextSize < 16) throw new IllegalArgumentException("the context size must be at least 16, got " + contextSize);
+        var params = sampling.params();
+        ChatTemplate template;
+        try (GgufFile f = GgufFile.open(model)) {
+            template = ChatTemplates.forModel(f.metadata(), dev.freehold.core.tokenizer.Tokenizers.fromGguf(f), templateName);
+        }
+        EngineOptions options = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);
+        PrintWriter out = spec.commandLine().getOut();
+        try (Engine engine = Engine.load(model, options)) {
+            Conversation conv = new Conversation(engine, template, Math.min(contextSize, engine.config().contextLength()), system);
+            Sampler sampler = new Sampler(params);
+            if (prompt != null) {
+                conv.answer(prompt, maxTokens, sampler, piece -> {
+                    out.print(piece);
+                    out.flush();
+                }, () -> false);
+                out.println();
+                out.flush();
+                return 0;
+            }
+            interactive(conv, sampler, out);
+        }
+        return 0;
+    }
+
+    private void interactive(Conversation conv, Sampler sampler, PrintWriter out) throws Exception {
+        try (Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build()) {
+            LineReader reader = LineReaderBuilder.builder().terminal(terminal).build();
+            PrintWriter tw = terminal.writer();
+            tw.println("Chatting with " + model.getFileName() + ". Ctrl-C stops an answer, Ctrl-D or /exit leaves, /reset starts over.");
+            AtomicBoolean stop = new AtomicBoolean();
+            while (true) {
+                String line;
+                try {
+                    line = reader.readLine("> ");
+                } catch (UserInterruptException e) {
+                    continue; // Ctrl-C at the prompt clears the line
+                } catch (EndOfFileException e) {
+                    break;
+                }
+                String text = line.strip();
+                if (text.isEmpty()) continue;
+                if (text.equals("/exit") || text.equals("/quit")) break;
+                if (text.equals("/reset")) {
+                    conv.reset();
+                    tw.println("(new conversation)");
+                    continue;
+                }
+                stop.set(false);
+                Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, s -> stop.set(true));
+                try {
+                    conv.answer(text, maxTokens, sampler, piece -> {
+                        tw.print(piece);
+                        tw.flush();
+                    }, stop::get);
+                } catch (IllegalArgumentException e) {
+                    tw.print("\n(" + e.getMessage() + "; /reset starts a new conversation)");
+                } finally {
+                    terminal.handle(Terminal.Signal.INT, previous);
+                }
+                tw.println(stop.get() ? " [stopped]" : "");
+                tw.flush();
+            }
+        }
+    }
+
+    /** A conversation whose prompt prefix stays in the KV cache between turns. */
+    static final class Conversation {
+        private final Engine engine;
+        private final ChatTemplate template;
+        private final String system;
+        private final List<ChatTemplate.Message> messages = new ArrayList<>();
+        private final Sequence seq;
+        private int[] cached = new int[0];
+
+        Conversation(Engine engine, ChatTemplate template, int capacity, String system) {
+            this.engine = engine;
+            this.template = template;
+            this.system = system;
+            this.seq = engine.newSequence(capacity);
+            reset();
+        }
+
+        void reset() {
+            messages.clear();
+            if (system != null) messages.add(new ChatTemplate.Message("system", system));
+            seq.truncate(0);
+            cached = new int[0];
+        }
+
+        String answer(String user, int maxTokens, Sampler sampler, java.util.function.Consumer<String> onText,
+                      java.util.function.BooleanSupplier cancelled) {
+            messages.add(new ChatTemplate.Message("user", user));
+            String prompt = template.renderPrompt(messages, true, Map.of());
+            int[] ids = engine.tokenizer().encode(prompt, true, true);
+            int common = 0;
+            while (common < cached.length && common < ids.length && cached[common] == ids[common]) common++;
+            if (common == ids.length) common--; // at least one token must run, for its logits
+            seq.truncate(Math.min(common, seq.length()));
+            Generator.Result r;
+            try {
+                r = Generator.continueSequence(engine, seq, Arrays.copyOfRange(ids, seq.length(), ids.length), maxTokens, sampler,
+                        onText, cancelled);
+            } catch (IllegalArgumentException e) {
+                messages.removeLast();
+                throw e;
+            }
+            messages.add(new ChatTemplate.Message("assistant", r.text()));
+            int[] all = Arrays.copyOf(ids, ids.length + r.tokens().length);
+            System.arraycopy(r.tokens(), 0, all, ids.length, r.tokens().length);
+            cached = Arrays.copyOf(all, seq.length());
+            return r.text();
+        }
+    }
+}
