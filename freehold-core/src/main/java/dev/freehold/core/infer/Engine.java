@@ -10,6 +10,8 @@ import dev.freehold.core.tokenizer.Tokenizer;
 import dev.freehold.core.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Runs a decoder model: one forward pass over the shared blocks (RMSNorm, RoPE, grouped-query attention with a
@@ -148,25 +150,102 @@ public final class Engine implements AutoCloseable {
         }
         for (int from = 0; from < tokens.length; from += CHUNK) {
             int n = Math.min(CHUNK, tokens.length - from);
-            chunk(s, tokens, from, n, from + n == tokens.length);
+            Sequence[] seqs = new Sequence[n];
+            int[] toks = new int[n];
+            int[] positions = new int[n];
+            for (int t = 0; t < n; t++) {
+                seqs[t] = s;
+                toks[t] = tokens[from + t];
+                positions[t] = s.length + t;
+            }
+            chunk(seqs, toks, positions, n);
+            s.length += n;
+            if (from + n == tokens.length) {
+                rmsnorm(xb, bx[n - 1], w.outputNorm, config.rmsEps());
+                w.output.matvec(xb, logits, pool);
+            }
         }
         return logits;
     }
 
+    /** One entry of a batch: tokens to append to a sequence. */
+    public record BatchEntry(Sequence sequence, int[] tokens) {
+    }
+
     /**
-     * Several tokens of one sequence through every layer together: each weight matrix is read once for the chunk
-     * (matrix-matrix), and each token attends to the cache up to its own position.
+     * Runs several sequences in one pass (continuous batching): every weight matrix is read once for all the tokens
+     * of the batch. Returns, per entry, a copy of the logits after its last token. Each entry's results are
+     * bit-identical to running it alone, since every token's arithmetic is the same in both cases.
      */
-    private void chunk(Sequence s, int[] tokens, int from, int n, boolean wantLogits) {
+    public List<float[]> forward(List<BatchEntry> batch) {
+        if (batch.size() == 1) {
+            // One sequence: the single-sequence path (bit-identical, and faster for one token).
+            return List.of(forward(batch.getFirst().sequence(), batch.getFirst().tokens()).clone());
+        }
+        int total = 0;
+        java.util.Set<Sequence> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (BatchEntry e : batch) {
+            if (!seen.add(e.sequence())) throw new IllegalArgumentException("a sequence appears twice in one batch");
+            if (e.tokens().length == 0) throw new IllegalArgumentException("a batch entry has no tokens");
+            if (e.sequence().length + e.tokens().length > e.sequence().capacity) {
+                throw new IllegalArgumentException("%d more tokens do not fit: the sequence holds %d of %d positions"
+                        .formatted(e.tokens().length, e.sequence().length, e.sequence().capacity));
+            }
+            for (int t : e.tokens()) {
+                if (t < 0 || t >= config.vocab()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
+            }
+            total += e.tokens().length;
+        }
+        // Flatten into (sequence, token, position) triples and run them in chunks.
+        Sequence[] seqs = new Sequence[total];
+        int[] toks = new int[total];
+        int[] positions = new int[total];
+        int[] lastIndex = new int[batch.size()];
+        int k = 0;
+        for (int b = 0; b < batch.size(); b++) {
+            BatchEntry e = batch.get(b);
+            for (int i = 0; i < e.tokens().length; i++, k++) {
+                seqs[k] = e.sequence();
+                toks[k] = e.tokens()[i];
+                positions[k] = e.sequence().length + i;
+            }
+            lastIndex[b] = k - 1;
+        }
+        List<float[]> out = new java.util.ArrayList<>(java.util.Collections.nCopies(batch.size(), (float[]) null));
+        for (int from = 0; from < total; from += CHUNK) {
+            int n = Math.min(CHUNK, total - from);
+            chunk(Arrays.copyOfRange(seqs, from, from + n), Arrays.copyOfRange(toks, from, from + n),
+                    Arrays.copyOfRange(positions, from, from + n), n);
+            for (int b = 0; b < batch.size(); b++) {
+                int li = lastIndex[b];
+                if (li >= from && li < from + n) {
+                    rmsnorm(xb, bx[li - from], w.outputNorm, config.rmsEps());
+                    w.output.matvec(xb, logits, pool);
+                    out.set(b, logits.clone());
+                }
+            }
+        }
+        for (BatchEntry e : batch) e.sequence().length += e.tokens().length;
+        return out;
+    }
+
+    /**
+     * Tokens through every layer together, each of its own sequence at its own position: each weight matrix is read
+     * once for the chunk (matrix-matrix), K and V are cached first, then each token attends to its sequence's cache up
+     * to its own position. Leaves the final hidden states in {@code bx}.
+     */
+    private void chunk(Sequence[] seqs, int[] tokens, int[] positions, int n) {
         ModelConfig c = config;
         int dim = c.dim();
-        int pos0 = s.length;
         for (int t = 0; t < n; t++) {
-            w.tokenEmbedding.row(tokens[from + t], bx[t]);
-            ropeAngles(pos0 + t);
+            w.tokenEmbedding.row(tokens[t], bx[t]);
+            ropeAngles(positions[t]);
             System.arraycopy(ropeCos, 0, bcos[t], 0, ropeCos.length);
             System.arraycopy(ropeSin, 0, bsin[t], 0, ropeSin.length);
         }
+        int maxPos = 0;
+        for (int t = 0; t < n; t++) maxPos = Math.max(maxPos, positions[t]);
+        int scoreLength = maxPos + 1;
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer L = w.layers[l];
             for (int t = 0; t < n; t++) rmsnorm(bxb[t], bx[t], L.attnNorm(), c.rmsEps());
@@ -181,14 +260,14 @@ public final class Engine implements AutoCloseable {
                 }
                 rope(bq[t], c.heads(), bcos[t], bsin[t]);
                 rope(bk[t], c.kvHeads(), bcos[t], bsin[t]);
-                cache(s, l, pos0 + t, bk[t], bv[t]);
+                cache(seqs[t], l, positions[t], bk[t], bv[t]);
             }
             int layer = l;
             pool.parallelFor(n * c.heads(), (a, b) -> {
-                float[] sc = new float[pos0 + n];
+                float[] sc = new float[scoreLength];
                 for (int i = a; i < b; i++) {
                     int t = i / c.heads();
-                    attendHead(s, layer, pos0 + t, i % c.heads(), bq[t], batt[t], sc, 0);
+                    attendHead(seqs[t], layer, positions[t], i % c.heads(), bq[t], batt[t], sc, 0);
                 }
             });
             L.wo().matmul(batt, bxb2, n, pool);
@@ -208,11 +287,6 @@ public final class Engine implements AutoCloseable {
             for (int t = 0; t < n; t++) {
                 for (int i = 0; i < dim; i++) bx[t][i] += bxb2[t][i];
             }
-        }
-        s.length = pos0 + n;
-        if (wantLogits) {
-            rmsnorm(xb, bx[n - 1], w.outputNorm, c.rmsEps());
-            w.output.matvec(xb, logits, pool);
         }
     }
 

@@ -32,8 +32,11 @@ abstract class Block32Matrix extends Matrix {
     /** The block's 32 integers times v[i..i+32), as a 16-lane vector of pairwise sums (lanes j and j+16 added). */
     abstract FloatVector blockProducts(long block, float[] v, int i);
 
-    /** The block's 32 integers (without the scale) into w[0..32). */
+    /** The block's 32 integers (without the scale) into w[0..32): the scalar reference. */
     abstract void decodeBlock(long block, float[] w);
+
+    /** The same integers into w[off..off+32), with vector conversions (the batch path's hot loop). */
+    abstract void decodeBlockInto(long block, float[] w, int off);
 
     @Override
     public float dot(int row, float[] x) {
@@ -73,12 +76,10 @@ abstract class Block32Matrix extends Matrix {
         pool.parallelFor(rows, (from, to) -> {
             float[] w = rowInts.get();
             float[] blockScale = new float[nb];
-            float[] unit = new float[32];
             for (int r = from; r < to; r++) {
                 long block = r * rowBytes;
                 for (int b = 0; b < nb; b++, block += blockBytes) {
-                    decodeBlock(block, unit);
-                    System.arraycopy(unit, 0, w, b * 32, 32);
+                    decodeBlockInto(block, w, b * 32);
                     blockScale[b] = Bits.f16(data, block);
                 }
                 for (int t = 0; t < n; t++) {

@@ -27,6 +27,14 @@ final class Q4Matrix extends Block32Matrix {
     }
 
     @Override
+    void decodeBlockInto(long block, float[] w, int off) {
+        ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN);
+        ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).intoArray(w, off);
+        ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)
+                .convertShape(VectorOperators.B2F, F, 0)).intoArray(w, off + 16);
+    }
+
+    @Override
     void decodeBlock(long block, float[] w) {
         for (int j = 0; j < 16; j++) {
             int q = Bits.u8(data, block + 2 + j);

@@ -27,6 +27,14 @@ final class Q8Matrix extends Block32Matrix {
     }
 
     @Override
+    void decodeBlockInto(long block, float[] w, int off) {
+        ((FloatVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, F, 0)).intoArray(w, off);
+        ((FloatVector) ByteVector.fromMemorySegment(B, data, block + 18, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, F, 0)).intoArray(w, off + 16);
+    }
+
+    @Override
     void decodeBlock(long block, float[] w) {
         for (int j = 0; j < 32; j++) w[j] = Bits.s8(data, block + 2 + j);
     }
