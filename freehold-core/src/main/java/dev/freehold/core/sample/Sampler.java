@@ -13,8 +13,9 @@ public final class Sampler {
     private final int[] recent;
     private int recentCount;
     private int recentNext;
-    private Integer[] order = new Integer[0];
+    private int[] order = new int[0];
     private float[] probs = new float[0];
+    private long[] keys = new long[0];
 
     public Sampler(SamplingParams params) {
         this.p = params;
@@ -34,13 +35,9 @@ public final class Sampler {
         applyPenalties(logits);
         if (p.isGreedy()) return argmax(logits);
         int n = logits.length;
-        if (order.length != n) {
-            order = new Integer[n];
-            probs = new float[n];
-        }
-        for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
         int keep = p.topK() > 0 ? Math.min(p.topK(), n) : n;
+        ensureCapacity(n);
+        selectTop(logits, keep);
         // softmax over the kept candidates (before temperature, as llama.cpp's filters see them)
         softmax(logits, keep);
         keep = typical(logits, keep);
@@ -59,6 +56,78 @@ public final class Sampler {
             if (r <= 0) return order[i];
         }
         return order[keep - 1];
+    }
+
+    /**
+     * Puts the ids of the {@code k} largest logits, largest first (lower id first on ties), into order[0..k): a
+     * size-k heap of packed (logit, id) keys, then a sort of those k. No boxing, no allocation.
+     */
+    void selectTop(float[] logits, int k) {
+        int n = logits.length;
+        ensureCapacity(n);
+        if (k == n) {
+            for (int i = 0; i < n; i++) keys[i] = key(logits[i], i);
+            Arrays.sort(keys, 0, n);
+        } else {
+            // min-heap of the k best keys in keys[0..k)
+            for (int i = 0; i < k; i++) {
+                keys[i] = key(logits[i], i);
+                siftUp(i);
+            }
+            for (int i = k; i < n; i++) {
+                long kk = key(logits[i], i);
+                if (kk > keys[0]) {
+                    keys[0] = kk;
+                    siftDown(0, k);
+                }
+            }
+            Arrays.sort(keys, 0, k);
+        }
+        for (int i = 0; i < k; i++) order[i] = (int) ~keys[k - 1 - i];
+    }
+
+    private void ensureCapacity(int n) {
+        if (order.length != n) {
+            order = new int[n];
+            probs = new float[n];
+            keys = new long[n];
+        }
+    }
+
+    /** For tests: the candidates {@link #selectTop} chose. */
+    int[] candidates(int k) {
+        return Arrays.copyOf(order, k);
+    }
+
+    /** Orders by logit, then by lower id: the float's bits made monotonic, and the complemented id. */
+    private static long key(float logit, int id) {
+        int bits = Float.floatToIntBits(logit);
+        bits ^= (bits >> 31) & 0x7FFFFFFF;
+        return ((long) bits << 32) | (~id & 0xFFFFFFFFL);
+    }
+
+    private void siftUp(int i) {
+        while (i > 0) {
+            int parent = (i - 1) / 2;
+            if (keys[parent] <= keys[i]) return;
+            long t = keys[parent];
+            keys[parent] = keys[i];
+            keys[i] = t;
+            i = parent;
+        }
+    }
+
+    private void siftDown(int i, int size) {
+        while (true) {
+            int l = 2 * i + 1;
+            if (l >= size) return;
+            int smallest = l + 1 < size && keys[l + 1] < keys[l] ? l + 1 : l;
+            if (keys[i] <= keys[smallest]) return;
+            long t = keys[i];
+            keys[i] = keys[smallest];
+            keys[smallest] = t;
+            i = smallest;
+        }
     }
 
     private void softmax(float[] logits, int keep) {
@@ -105,18 +174,13 @@ public final class Sampler {
             k++;
             if (cum >= p.typicalP()) break;
         }
-        Integer[] tokens = new Integer[k];
-        float[] kept = new float[k];
-        for (int i = 0; i < k; i++) {
-            tokens[i] = order[byTypicality[i]];
-            kept[i] = probs[byTypicality[i]];
-        }
-        System.arraycopy(tokens, 0, order, 0, k);
-        System.arraycopy(kept, 0, probs, 0, k);
-        // keep candidates ordered by logit for the steps after this one
-        Integer[] sorted = Arrays.copyOf(order, k);
-        Arrays.sort(sorted, (a, b) -> Float.compare(logits[b], logits[a]));
-        System.arraycopy(sorted, 0, order, 0, k);
+        int[] tokens = new int[k];
+        for (int i = 0; i < k; i++) tokens[i] = order[byTypicality[i]];
+        // keep candidates ordered by logit (then id) for the steps after this one
+        long[] sorted = new long[k];
+        for (int i = 0; i < k; i++) sorted[i] = key(logits[tokens[i]], tokens[i]);
+        Arrays.sort(sorted);
+        for (int i = 0; i < k; i++) order[i] = (int) ~sorted[k - 1 - i];
         softmax(logits, k);
         return k;
     }
