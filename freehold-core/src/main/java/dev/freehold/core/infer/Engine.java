@@ -332,6 +332,33 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes room in a full sequence, as llama.cpp's context shift does: the first {@code keep} positions stay, the
+     * next {@code discard} are dropped, and the rest move down by {@code discard}. Cached keys carry their position
+     * in their RoPE rotation, so each moved key is rotated back by {@code discard} positions.
+     */
+    public void shift(Sequence s, int keep, int discard) {
+        if (keep < 0 || discard < 1 || keep + discard > s.length) {
+            throw new IllegalArgumentException("cannot keep %d and discard %d of %d positions".formatted(keep, discard, s.length));
+        }
+        ModelConfig c = config;
+        int kvDim = c.kvDim();
+        ropeAngles(-discard);
+        for (int l = 0; l < c.layers(); l++) {
+            float[] keys = s.keys[l];
+            float[] values = s.values[l];
+            float[] k = new float[kvDim];
+            for (int p = keep + discard; p < s.length; p++) {
+                System.arraycopy(keys, p * kvDim, k, 0, kvDim);
+                rope(k, c.kvHeads(), ropeCos, ropeSin);
+                int to = (p - discard) * kvDim;
+                for (int i = 0; i < kvDim; i++) keys[to + i] = kvF16 ? Bits.roundTripF16(k[i]) : k[i];
+                System.arraycopy(values, p * kvDim, values, to, kvDim);
+            }
+        }
+        s.length -= discard;
+    }
+
     /** ggml's RoPE angles for a position: theta_i = pos * base^(-2i/n), divided by Llama 3.1's factors if any. */
     private void ropeAngles(int pos) {
         int n = config.ropeDims();

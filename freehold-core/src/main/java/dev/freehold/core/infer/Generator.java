@@ -8,8 +8,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Text generation on one sequence: run the prompt, then sample token after token until an end-of-generation
- * token, the token limit or the end of the sequence's context. Text is streamed as whole UTF-8 characters.
+ * Text generation on one sequence: run the prompt, then sample token after token until an end-of-generation token
+ * or the token limit. When the context fills, the older half (after BOS) is dropped and generation goes on, as
+ * llama.cpp's context shift does. Text is streamed as whole UTF-8 characters.
  */
 public final class Generator {
     private Generator() {
@@ -88,8 +89,14 @@ public final class Generator {
             }
             if (n == maxTokens) break;
             if (seq.length() >= seq.capacity()) {
-                reason = FinishReason.CONTEXT;
-                break;
+                // Context full: keep BOS, drop the older half of the rest, and go on (llama.cpp's context shift).
+                int keep = Math.min(1, seq.length());
+                int discard = (seq.length() - keep) / 2;
+                if (discard < 1) {
+                    reason = FinishReason.CONTEXT;
+                    break;
+                }
+                engine.shift(seq, keep, discard);
             }
             logits = engine.forward(seq, token);
         }
