@@ -1,13 +1,18 @@
 package dev.freehold.core.kernel;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A fixed set of worker threads that split loops over rows: the caller's thread takes one share, the workers
  * the rest. Sized once (default: the machine's cores); never grows.
+ *
+ * <p>A forward pass dispatches a few hundred loops per token, each lasting tens to hundreds of microseconds, so
+ * the hand-off itself must cost little and allocate nothing. Work is published through fields and a volatile
+ * generation counter; workers and the caller spin briefly (the next loop usually follows within microseconds)
+ * and then park, so an idle pool uses no CPU. Every worker acknowledges every generation, including workers
+ * that get no share, so no worker can still be reading one dispatch's fields when the next one writes them.
  */
 public final class WorkerPool implements AutoCloseable {
     /** A body over the half-open range [from, to). */
@@ -16,17 +21,34 @@ public final class WorkerPool implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /** How long a waiting thread spins before it parks. */
+    private static final long SPIN_NANOS = 50_000;
+
     private final int threads;
-    private final ExecutorService executor;
+    private final Thread[] workers;
+    private final ReentrantLock dispatchLock = new ReentrantLock();
+
+    // The dispatch being worked on; written by the caller before it bumps the generation.
+    private RangeTask task;
+    private int size;
+    private int shares;
+    private volatile long generation;
+    private volatile boolean closed;
+    private volatile Throwable failure;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Thread waiter;
 
     public WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         this.threads = threads;
-        this.executor = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-            Thread t = new Thread(r, "freehold-worker");
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int share = i + 1;
+            Thread t = new Thread(() -> workLoop(share), "freehold-worker-" + share);
             t.setDaemon(true);
-            return t;
-        });
+            workers[i] = t;
+        }
+        for (Thread t : workers) t.start();
     }
 
     public int threads() {
@@ -36,40 +58,91 @@ public final class WorkerPool implements AutoCloseable {
     /** Runs task over [0, n) split into contiguous shares, one per thread, and waits for all of them. */
     public void parallelFor(int n, RangeTask task) {
         int shares = Math.min(threads, Math.max(1, n));
-        if (shares == 1) {
+        // Nested calls (from inside a task) and calls after close run on the calling thread alone.
+        if (shares == 1 || closed || dispatchLock.isHeldByCurrentThread() || isWorkerThread()) {
             task.run(0, n);
             return;
         }
-        CountDownLatch done = new CountDownLatch(shares - 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int s = 1; s < shares; s++) {
-            int from = (int) ((long) n * s / shares);
-            int to = (int) ((long) n * (s + 1) / shares);
-            executor.execute(() -> {
-                try {
-                    task.run(from, to);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        task.run(0, n / shares);
+        dispatchLock.lock();
         try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for workers", e);
+            this.task = task;
+            this.size = n;
+            this.shares = shares;
+            this.failure = null;
+            this.waiter = Thread.currentThread();
+            pending.set(workers.length);
+            generation = generation + 1; // volatile write: publishes the fields above
+            for (Thread w : workers) LockSupport.unpark(w);
+            try {
+                task.run(0, n / shares);
+            } finally {
+                awaitWorkers();
+                this.task = null;
+            }
+            Throwable t = failure;
+            if (t != null) {
+                failure = null;
+                if (t instanceof RuntimeException re) throw re;
+                if (t instanceof Error err) throw err;
+                throw new IllegalStateException(t);
+            }
+        } finally {
+            dispatchLock.unlock();
         }
-        Throwable t = failure.get();
-        if (t instanceof RuntimeException re) throw re;
-        if (t instanceof Error err) throw err;
-        if (t != null) throw new IllegalStateException(t);
+    }
+
+    private void awaitWorkers() {
+        long start = System.nanoTime();
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (closed) return;
+            if ((++spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, 1_000_000);
+            }
+        }
+    }
+
+    private void workLoop(int share) {
+        long seen = 0;
+        while (true) {
+            long start = System.nanoTime();
+            int spins = 0;
+            long current;
+            while ((current = generation) == seen) {
+                if (closed) return;
+                if ((++spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            if (closed) return;
+            seen = current;
+            int n = size;
+            int s = shares;
+            RangeTask body = task;
+            if (share < s) {
+                try {
+                    body.run((int) ((long) n * share / s), (int) ((long) n * (share + 1) / s));
+                } catch (Throwable t) {
+                    if (failure == null) failure = t;
+                }
+            }
+            if (pending.decrementAndGet() == 0) LockSupport.unpark(waiter);
+        }
+    }
+
+    private boolean isWorkerThread() {
+        Thread current = Thread.currentThread();
+        for (Thread w : workers) if (w == current) return true;
+        return false;
     }
 
     @Override
     public void close() {
-        if (executor != null) executor.shutdownNow();
+        closed = true;
+        for (Thread w : workers) LockSupport.unpark(w);
     }
 }
