@@ -40,8 +40,13 @@ public final class EngineVsLlamaCpp {
         LlamaModel.setLogger(LogFormat.TEXT, (level, msg) -> { });
         System.out.printf(Locale.ROOT, "%-28s %7s %10s %10s %7s %10s %10s %7s%n", "model", "threads", "pp Freehold", "llama.cpp", "ratio",
                 "tg Freehold", "llama.cpp", "ratio");
-        for (Path m : models) {
-            double[] ours = freehold(m, threads, pp, tg);
+        // All Freehold runs first: the binding's models cannot be closed (see below), and their threads left
+        // behind would otherwise compete with the spinning worker pool of the models measured after them.
+        double[][] oursAll = new double[models.size()][];
+        for (int i = 0; i < models.size(); i++) oursAll[i] = freehold(models.get(i), threads, pp, tg);
+        for (int i = 0; i < models.size(); i++) {
+            Path m = models.get(i);
+            double[] ours = oursAll[i];
             double[] theirs = llamaCpp(m, threads, pp, tg);
             System.out.printf(Locale.ROOT, "%-28s %7d %10.2f %10.2f %7.2f %10.2f %10.2f %7.2f%n", m.getFileName(), threads,
                     ours[0], theirs[0], ours[0] / theirs[0], ours[1], theirs[1], ours[1] / theirs[1]);
