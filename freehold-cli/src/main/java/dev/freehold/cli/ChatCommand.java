@@ -130,14 +130,16 @@ final class ChatCommand implements Callable<Integer> {
         }
     }
 
-    /** A conversation whose prompt prefix stays in the KV cache between turns. */
+    /**
+     * A conversation whose prompt prefix stays in the KV cache between turns. The reusable prefix is read from the
+     * sequence itself, so it stays right when a long answer shifted the context.
+     */
     static final class Conversation {
         private final Engine engine;
         private final ChatTemplate template;
         private final String system;
         private final List<ChatTemplate.Message> messages = new ArrayList<>();
         private final Sequence seq;
-        private int[] cached = new int[0];
 
         Conversation(Engine engine, ChatTemplate template, int capacity, String system) {
             this.engine = engine;
@@ -151,7 +153,6 @@ final class ChatCommand implements Callable<Integer> {
             messages.clear();
             if (system != null) messages.add(new ChatTemplate.Message("system", system));
             seq.truncate(0);
-            cached = new int[0];
         }
 
         String answer(String user, int maxTokens, Sampler sampler, java.util.function.Consumer<String> onText,
@@ -159,10 +160,11 @@ final class ChatCommand implements Callable<Integer> {
             messages.add(new ChatTemplate.Message("user", user));
             String prompt = template.renderPrompt(messages, true, Map.of());
             int[] ids = engine.tokenizer().encode(prompt, true, true);
+            int[] cached = seq.tokens();
             int common = 0;
             while (common < cached.length && common < ids.length && cached[common] == ids[common]) common++;
             if (common == ids.length) common--; // at least one token must run, for its logits
-            seq.truncate(Math.min(common, seq.length()));
+            seq.truncate(common);
             Generator.Result r;
             try {
                 r = Generator.continueSequence(engine, seq, Arrays.copyOfRange(ids, seq.length(), ids.length), maxTokens, sampler,
@@ -172,9 +174,6 @@ final class ChatCommand implements Callable<Integer> {
                 throw e;
             }
             messages.add(new ChatTemplate.Message("assistant", r.text()));
-            int[] all = Arrays.copyOf(ids, ids.length + r.tokens().length);
-            System.arraycopy(r.tokens(), 0, all, ids.length, r.tokens().length);
-            cached = Arrays.copyOf(all, seq.length());
             return r.text();
         }
     }

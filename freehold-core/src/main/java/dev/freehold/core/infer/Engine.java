@@ -159,7 +159,7 @@ public final class Engine implements AutoCloseable {
                 positions[t] = s.length + t;
             }
             chunk(seqs, toks, positions, n);
-            s.length += n;
+            s.append(toks, 0, n);
             if (from + n == tokens.length) {
                 rmsnorm(xb, bx[n - 1], w.outputNorm, config.rmsEps());
                 w.output.matvec(xb, logits, pool);
@@ -225,7 +225,7 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
-        for (BatchEntry e : batch) e.sequence().length += e.tokens().length;
+        for (BatchEntry e : batch) e.sequence().append(e.tokens(), 0, e.tokens().length);
         return out;
     }
 
@@ -325,6 +325,7 @@ public final class Engine implements AutoCloseable {
             L.down().matvec(hb, xb2, pool);
             for (int i = 0; i < dim; i++) x[i] += xb2[i];
         }
+        s.tokens[pos] = token;
         s.length = pos + 1;
         if (wantLogits) {
             rmsnorm(xb, x, w.outputNorm, c.rmsEps());
@@ -356,6 +357,7 @@ public final class Engine implements AutoCloseable {
                 System.arraycopy(values, p * kvDim, values, to, kvDim);
             }
         }
+        System.arraycopy(s.tokens, keep + discard, s.tokens, keep, s.length - keep - discard);
         s.length -= discard;
     }
 

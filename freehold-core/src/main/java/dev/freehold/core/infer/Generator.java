@@ -35,7 +35,6 @@ public final class Generator {
      * @param onText    receives text as it becomes final
      */
     public static Result generate(Engine engine, int[] prompt, int maxTokens, int contextSize, SamplingParams params, Consumer<String> onText) {
-        if (maxTokens < 0) throw new IllegalArgumentException("the number of tokens to generate must not be negative");
         int[] ids = prompt.length == 0 ? new int[] {engine.tokenizer().vocabulary().bos()} : prompt;
         if (ids[0] < 0) throw new IllegalArgumentException("the model has no BOS token to start from; give a prompt");
         int capacity = Math.min(contextSize, engine.config().contextLength());
@@ -54,6 +53,7 @@ public final class Generator {
      */
     public static Result continueSequence(Engine engine, Sequence seq, int[] newTokens, int maxTokens, Sampler sampler,
                                           Consumer<String> onText, java.util.function.BooleanSupplier cancelled) {
+        if (maxTokens < 0) throw new IllegalArgumentException("the number of tokens to generate must not be negative");
         int[] ids = newTokens;
         if (ids.length == 0) throw new IllegalArgumentException("no tokens to continue from");
         if (seq.length() + ids.length >= seq.capacity()) {
@@ -64,7 +64,8 @@ public final class Generator {
         boolean afterBos = ids[ids.length - 1] == engine.tokenizer().vocabulary().bos();
         IncrementalDecoder decoder = engine.tokenizer().newDecoder(afterBos);
         StringBuilder text = new StringBuilder();
-        int[] out = new int[maxTokens];
+        // maxTokens is the caller's number and, with context shift, no longer bounded by the context: grow as tokens come.
+        int[] out = new int[Math.min(maxTokens, seq.capacity())];
         int n = 0;
         long t0 = System.nanoTime();
         float[] logits = engine.forward(seq, ids);
@@ -80,6 +81,7 @@ public final class Generator {
                 reason = FinishReason.STOP;
                 break;
             }
+            if (n == out.length) out = Arrays.copyOf(out, (int) Math.min(maxTokens, 2L * out.length));
             out[n++] = token;
             sampler.accept(token);
             String piece = decoder.add(token);

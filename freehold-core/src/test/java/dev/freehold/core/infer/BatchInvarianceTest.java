@@ -70,6 +70,9 @@ class BatchInvarianceTest {
             for (int i = 0; i < 8; i++) {
                 assertThat(together[i]).as("%s sequence %d tokens", type, i).containsExactly(alone.get(i));
                 assertThat(logits.get(i)).as("%s sequence %d logits", type, i).containsExactly(aloneLastLogits.get(i));
+                int[] fed = Arrays.copyOf(prompts[i], prompts[i].length + steps);
+                System.arraycopy(together[i], 0, fed, prompts[i].length, steps);
+                assertThat(seqs.get(i).tokens()).as("%s sequence %d cached tokens", type, i).containsExactly(fed);
             }
             Sequence s = seqs.getFirst();
             assertThatThrownBy(() -> e.forward(List.of(new Engine.BatchEntry(s, new int[] {5}), new Engine.BatchEntry(s, new int[] {6}))))

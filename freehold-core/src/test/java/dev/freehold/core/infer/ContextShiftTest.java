@@ -37,7 +37,11 @@ class ContextShiftTest {
             int[] kept = new int[25];
             kept[0] = tokens[0];
             System.arraycopy(tokens, 16, kept, 1, 24);
-            float[] fresh = e.forward(e.newSequence(64), kept);
+            // The sequence's token record moves with its cache: chat's prefix reuse relies on it.
+            assertThat(shifted.tokens()).containsExactly(kept);
+            Sequence recomputed = e.newSequence(64);
+            float[] fresh = e.forward(recomputed, kept);
+            assertThat(recomputed.tokens()).containsExactly(kept);
             double maxDiff = 0;
             double maxAbs = 0;
             for (int i = 0; i < fresh.length; i++) {
