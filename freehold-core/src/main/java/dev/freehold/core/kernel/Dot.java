@@ -24,6 +24,11 @@ final class Dot {
                     .add((FloatVector) h8.reinterpretShape(FloatVector.SPECIES_128, 1));
             return (h4.lane(0) + h4.lane(1)) + (h4.lane(2) + h4.lane(3));
         }
+        if (v.length() == 8) {
+            FloatVector h4 = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 0))
+                    .add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 1));
+            return (h4.lane(0) + h4.lane(1)) + (h4.lane(2) + h4.lane(3));
+        }
         float[] lanes = v.toArray();
         float sum = 0f;
         for (float f : lanes) sum += f;

@@ -1,5 +1,6 @@
 package dev.freehold.core.kernel;
 
+import dev.freehold.core.tensor.Bits;
 import dev.freehold.core.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -14,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * F16 weights, widened to float 16 lanes at a time with integer operations (the Vector API has no half-precision
  * conversion): exponent and mantissa shifted into place and scaled by 2^112, which also gets subnormals right;
  * infinities and NaNs patched (NaNs made quiet); sign restored. Exactly {@link Float#float16ToFloat} for every bit pattern.
- * Needs 16-lane float vectors (AVX-512); elsewhere it uses the reference path.
+ * That exact conversion costs about ten vector operations per 16 weights, more than the multiply; rows whose
+ * halves are all finite (checked once per row, on first use) take a four-operation conversion instead, exact for
+ * every finite half (see {@link #loadFinite}). Needs 16-lane float vectors (AVX-512); elsewhere it uses the reference path.
  */
 final class F16Matrix extends Matrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -22,9 +25,48 @@ final class F16Matrix extends Matrix {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
     private static final float TWO_POW_112 = 0x1p112f;
+    private static final float X_SCALE = 0x1p56f;
+    private static final float RESULT_SCALE = 0x1p56f;
+
+    private static final byte UNCHECKED = 0;
+    private static final byte FINITE = 1;
+    private static final byte SPECIAL = 2;
+
+    /** Per row: not yet checked, all halves finite, or some infinity/NaN. Racing writers write the same value. */
+    private final byte[] rowKind;
+    private final ThreadLocal<float[]> scaledX;
+    private final ThreadLocal<float[][]> scaledBatch = ThreadLocal.withInitial(() -> new float[0][]);
 
     F16Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.F16, data, rows, cols);
+        this.rowKind = new byte[rows];
+        this.scaledX = ThreadLocal.withInitial(() -> new float[cols]);
+    }
+
+    /**
+     * 16 finite halves at byte offset {@code off} as floats: the sign-extended half shifted left by 13 puts exponent
+     * and mantissa where a float's go (5 exponent bits in the low end of the float's 8) and the sign in bit 31 once
+     * bits 28..30 are masked off; multiplying by 2^112 rebiases the exponent (15 to 127), and makes subnormal
+     * halves normal floats. Wrong for infinities and NaNs, which it makes large finite numbers.
+     */
+    static FloatVector loadFinite(MemorySegment data, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, data, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(TWO_POW_112);
+    }
+
+    private byte kindOf(int row) {
+        byte kind = rowKind[row];
+        if (kind != UNCHECKED) return kind;
+        long base = row * rowBytes;
+        kind = FINITE;
+        for (int i = 0; i < cols; i++) {
+            if ((data.get(Bits.LE_SHORT, base + 2L * i) & 0x7C00) == 0x7C00) {
+                kind = SPECIAL;
+                break;
+            }
+        }
+        rowKind[row] = kind;
+        return kind;
     }
 
     /** 16 halves at byte offset {@code off} as floats. */
@@ -44,6 +86,84 @@ final class F16Matrix extends Matrix {
     @Override
     public float dot(int row, float[] x) {
         if (!VECTOR || cols % 16 != 0) return super.dot(row, x);
+        if (kindOf(row) != FINITE) return dotExact(row, x);
+        float[] scaled = scaledX.get();
+        scale(x, scaled);
+        return dotFinite(row, scaled);
+    }
+
+    @Override
+    public void matvec(float[] x, float[] out, WorkerPool pool) {
+        if (!VECTOR || cols % 16 != 0) {
+            super.matvec(x, out, pool);
+            return;
+        }
+        float[] scaled = scaledX.get();
+        scale(x, scaled);
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) out[r] = kindOf(r) == FINITE ? dotFinite(r, scaled) : dotExact(r, x);
+        });
+    }
+
+    /** Row by row with the kernels of {@link #matvec}, so a batch gives bit-identical results to one vector at a time. */
+    @Override
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        if (!VECTOR || cols % 16 != 0) {
+            super.matmul(xs, outs, n, pool);
+            return;
+        }
+        float[][] scaled = scaledBatch.get();
+        if (scaled.length < n) {
+            scaled = new float[n][cols];
+            scaledBatch.set(scaled);
+        }
+        for (int t = 0; t < n; t++) scale(xs[t], scaled[t]);
+        float[][] sx = scaled;
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                boolean finite = kindOf(r) == FINITE;
+                for (int t = 0; t < n; t++) outs[t][r] = finite ? dotFinite(r, sx[t]) : dotExact(r, xs[t]);
+            }
+        });
+    }
+
+    /** x * 2^56: see {@link #dotFinite}. */
+    private void scale(float[] x, float[] scaled) {
+        int i = 0;
+        for (; i + 16 <= cols; i += 16) FloatVector.fromArray(F, x, i).mul(X_SCALE).intoArray(scaled, i);
+        for (; i < cols; i++) scaled[i] = x[i] * X_SCALE;
+    }
+
+    /**
+     * A row of finite halves times x * 2^56. The halves are widened without the 2^112 rebias ({@link #loadFinite}
+     * less its multiply), i.e. as w * 2^-112, so each product is w * x * 2^-56 and the sum times 2^56 is the plain
+     * float result: scaling by powers of two is exact while values stay in the normal range, which activations of
+     * any real model do by many orders of magnitude. Four accumulators: one fused multiply-add chain waits on its
+     * latency, four keep the units busy.
+     */
+    private float dotFinite(int row, float[] xScaled) {
+        long base = row * rowBytes;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 64 <= cols; i += 64) {
+            acc0 = halvesTimes2PowMinus112(base + 2L * i).fma(FloatVector.fromArray(F, xScaled, i), acc0);
+            acc1 = halvesTimes2PowMinus112(base + 2L * i + 32).fma(FloatVector.fromArray(F, xScaled, i + 16), acc1);
+            acc2 = halvesTimes2PowMinus112(base + 2L * i + 64).fma(FloatVector.fromArray(F, xScaled, i + 32), acc2);
+            acc3 = halvesTimes2PowMinus112(base + 2L * i + 96).fma(FloatVector.fromArray(F, xScaled, i + 48), acc3);
+        }
+        for (; i < cols; i += 16) acc0 = halvesTimes2PowMinus112(base + 2L * i).fma(FloatVector.fromArray(F, xScaled, i), acc0);
+        return Dot.sumLanes(acc0.add(acc1).add(acc2.add(acc3))) * RESULT_SCALE;
+    }
+
+    private FloatVector halvesTimes2PowMinus112(long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, data, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+    }
+
+    private float dotExact(int row, float[] x) {
         long base = row * rowBytes;
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
@@ -54,15 +174,5 @@ final class F16Matrix extends Matrix {
         }
         if (i < cols) acc0 = load(data, base + 2L * i).fma(FloatVector.fromArray(F, x, i), acc0);
         return Dot.sumLanes(acc0.add(acc1));
-    }
-
-    /** Row by row with {@link #dot}, so a batch gives bit-identical results to one vector at a time. */
-    @Override
-    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
-        pool.parallelFor(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                for (int t = 0; t < n; t++) outs[t][r] = dot(r, xs[t]);
-            }
-        });
     }
 }

@@ -6,14 +6,16 @@ import dev.freehold.core.tensor.Bits;
  * An activation vector quantised to Q8_0 blocks the way ggml's CPU backend does before multiplying it with Q8_0
  * or Q4_0 weights: per block of 32, scale d = amax/127 (stored as f16), values round(x * 127/amax) with ties to
  * even. Following llama.cpp here keeps greedy decoding identical to it; it is also what integer-dot kernels need.
- * The quantised values are kept as floats (small integers), so block sums of products stay exact in float.
+ * The quantised values are kept as 16-bit integers for the vector kernels and as floats for the scalar reference.
  */
 final class Q8Activations {
     final float[] q; // (n,) integer values -127..127
+    final short[] qs; // the same values
     final float[] d; // (n/32,) block scales as f16-rounded floats
 
     Q8Activations(int n) {
         q = new float[n];
+        qs = new short[n];
         d = new float[n / 32];
     }
 
@@ -25,7 +27,11 @@ final class Q8Activations {
             float scale = amax / 127.f;
             float id = amax != 0f ? 127.f / amax : 0f;
             d[b] = Bits.roundTripF16(scale);
-            for (int j = 0; j < 32; j++) q[o + j] = (float) Math.rint(x[o + j] * id);
+            for (int j = 0; j < 32; j++) {
+                float v = (float) Math.rint(x[o + j] * id);
+                q[o + j] = v;
+                qs[o + j] = (short) v;
+            }
         }
     }
 }

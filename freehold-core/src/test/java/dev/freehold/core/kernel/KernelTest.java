@@ -78,6 +78,56 @@ class KernelTest {
     }
 
     @org.junit.jupiter.api.Test
+    void fastHalfToFloatIsExactForEveryFiniteBitPattern() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16,
+                "the F16 vector kernel needs 16-lane float vectors");
+        byte[] all = new byte[65536 * 2];
+        for (int h = 0; h < 65536; h++) {
+            all[2 * h] = (byte) h;
+            all[2 * h + 1] = (byte) (h >>> 8);
+        }
+        MemorySegment seg = MemorySegment.ofArray(all);
+        int checked = 0;
+        for (int h = 0; h < 65536; h += 16) {
+            float[] v = F16Matrix.loadFinite(seg, 2L * h).toArray();
+            for (int j = 0; j < 16; j++) {
+                if (((h + j) & 0x7C00) == 0x7C00) continue; // infinities and NaNs take the exact path
+                float expected = Float.float16ToFloat((short) (h + j));
+                assertThat(Float.floatToRawIntBits(v[j])).as("half 0x%04x", h + j)
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(65536 - 2048);
+    }
+
+    @org.junit.jupiter.api.Test
+    void f16RowsWithInfinityOrNanGiveWhatTheReferenceGives() {
+        float[] w = gaussian(ROWS * COLS, 11);
+        w[3 * COLS + 100] = Float.POSITIVE_INFINITY;
+        w[5 * COLS + 7] = Float.NaN;
+        w[6 * COLS + 500] = Float.NEGATIVE_INFINITY;
+        w[7 * COLS + 1] = 65504f; // the largest finite half stays on the fast path
+        byte[] bytes = GgmlType.F16.codec().orElseThrow().quantize(w);
+        MemorySegment seg = MemorySegment.ofArray(bytes);
+        Matrix fast = Matrix.of(GgmlType.F16, seg, ROWS, COLS);
+        Matrix ref = Matrix.reference(GgmlType.F16, seg, ROWS, COLS);
+        float[] x = gaussian(COLS, 12);
+        for (int r = 0; r < ROWS; r++) {
+            float expected = ref.dot(r, x);
+            float got = fast.dot(r, x);
+            if (Float.isNaN(expected) || Float.isInfinite(expected)) {
+                assertThat(Float.floatToRawIntBits(got) == Float.floatToRawIntBits(expected) || (Float.isNaN(got) && Float.isNaN(expected)))
+                        .as("row %d: %s vs %s", r, got, expected).isTrue();
+            } else {
+                assertThat(got).as("row %d", r).isCloseTo(expected, within(1e-3f * Math.max(1f, Math.abs(expected))));
+            }
+        }
+        assertThat(fast.dot(3, x)).isInfinite();
+        assertThat(fast.dot(5, x)).isNaN();
+    }
+
+    @org.junit.jupiter.api.Test
     void laneSumAddsEveryLaneInAFixedOrder() {
         var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
         float[] v = new float[species.length()];
