@@ -28,12 +28,14 @@ public final class EngineVsLlamaCpp {
         int threads = 2;
         int pp = 128;
         int tg = 64;
+        boolean freeholdOnly = false;
         List<Path> models = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "-t" -> threads = Integer.parseInt(args[++i]);
                 case "-p" -> pp = Integer.parseInt(args[++i]);
                 case "-n" -> tg = Integer.parseInt(args[++i]);
+                case "--freehold-only" -> freeholdOnly = true; // e.g. several weight types in one JVM
                 default -> models.add(Path.of(args[i]));
             }
         }
@@ -47,7 +49,7 @@ public final class EngineVsLlamaCpp {
         for (int i = 0; i < models.size(); i++) {
             Path m = models.get(i);
             double[] ours = oursAll[i];
-            double[] theirs = llamaCpp(m, threads, pp, tg);
+            double[] theirs = freeholdOnly ? new double[] {Double.NaN, Double.NaN} : llamaCpp(m, threads, pp, tg);
             System.out.printf(Locale.ROOT, "%-28s %7d %10.2f %10.2f %7.2f %10.2f %10.2f %7.2f%n", m.getFileName(), threads,
                     ours[0], theirs[0], ours[0] / theirs[0], ours[1], theirs[1], ours[1] / theirs[1]);
         }

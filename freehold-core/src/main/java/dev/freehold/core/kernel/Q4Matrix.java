@@ -25,8 +25,9 @@ final class Q4Matrix extends Block32Matrix {
     /**
      * Per block: the 16 bytes zero-extended to 16-bit lanes, where the nibbles are split (byte-lane shifts cost
      * several instructions each); values 0..15 and 16..31 times their activations added lane-wise, neighbouring
-     * lanes added into 8 int lanes (at most 4 * 8 * 127), converted and scaled. 256-bit vectors: on this CPU a
-     * 512-bit operation costs two 256-bit ones, and at this width no lanes are wasted.
+     * lanes added into 8 int lanes (at most 4 * 8 * 128), converted and scaled. 256-bit vectors: on this CPU a
+     * 512-bit operation costs two 256-bit ones, and at this width no lanes are wasted. The block code is written
+     * out twice rather than called, for the reason given in {@link Q8Matrix#dotQ8}.
      */
     @Override
     float dotQ8(int row, Q8Activations a) {
@@ -38,22 +39,34 @@ final class Q4Matrix extends Block32Matrix {
         int nb = cols / 32;
         int b = 0;
         for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
-            acc0 = blockSums(block, xq, 32 * b).fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
-            acc1 = blockSums(block + BLOCK_BYTES, xq, 32 * b + 32)
-                    .fma(FloatVector.broadcast(F, Bits.f16(data, block + BLOCK_BYTES) * xd[b + 1]), acc1);
+            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector p0 = q0.and((short) 0x0F).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b))
+                    .add(q0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b + 16)))
+                    .reinterpretAsInts();
+            FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0);
+            acc0 = s0.fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
+            long block1 = block + BLOCK_BYTES;
+            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block1 + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector p1 = q1.and((short) 0x0F).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b + 32))
+                    .add(q1.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b + 48)))
+                    .reinterpretAsInts();
+            FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0);
+            acc1 = s1.fma(FloatVector.broadcast(F, Bits.f16(data, block1) * xd[b + 1]), acc1);
         }
-        if (b < nb) acc0 = blockSums(block, xq, 32 * b).fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
-        return Dot.sumLanes(acc0.add(acc1));
+        float sum = Dot.sumLanes(acc0.add(acc1));
+        if (b < nb) sum += lastBlock(block, xq, 32 * b) * (Bits.f16(data, block) * xd[b]);
+        return sum;
     }
 
-    private FloatVector blockSums(long block, short[] xq, int i) {
-        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-        ShortVector lo = q.and((short) 0x0F).sub((short) 8);
-        ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
-        IntVector p = lo.mul(ShortVector.fromArray(S, xq, i)).add(hi.mul(ShortVector.fromArray(S, xq, i + 16))).reinterpretAsInts();
-        IntVector pairs = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-        return (FloatVector) pairs.convert(VectorOperators.I2F, 0);
+    /** The integer sum of an odd block count's last block, in scalar code (rows of an odd number of blocks are rare). */
+    private int lastBlock(long block, short[] xq, int i) {
+        int sum = 0;
+        for (int j = 0; j < 32; j++) sum += ((j < 16 ? Bits.u8(data, block + 2 + j) & 0x0F : Bits.u8(data, block + 2 + j - 16) >>> 4) - 8) * xq[i + j];
+        return sum;
     }
 
     @Override

@@ -24,8 +24,11 @@ final class Q8Matrix extends Block32Matrix {
 
     /**
      * Per block: 32 weights widened to 16-bit lanes, multiplied with the 16-bit activations, neighbouring products
-     * added into 16 int lanes (the pair sum is at most 2 * 128 * 127, so it fits the upper half of each int),
-     * converted to float and accumulated with the block's scale. Two accumulators, one lane sum at the end.
+     * added into 16 int lanes (the high half of p + (p << 16) is the pair's sum, at most 2 * 128 * 127, and the
+     * arithmetic shift brings it down with its sign), converted to float and accumulated with the block's scale.
+     * Two blocks per iteration into two accumulators, one lane sum at the end. The block code is written out twice
+     * rather than called: a vector-returning helper that C2 has already compiled on its own (it may, when another
+     * weight type ran first) is too big to inline again, and then every vector it returns is boxed.
      */
     @Override
     float dotQ8(int row, Q8Activations a) {
@@ -37,21 +40,30 @@ final class Q8Matrix extends Block32Matrix {
         int nb = cols / 32;
         int b = 0;
         for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
-            acc0 = blockSums(block, xq, 32 * b).fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
-            acc1 = blockSums(block + BLOCK_BYTES, xq, 32 * b + 32)
-                    .fma(FloatVector.broadcast(F, Bits.f16(data, block + BLOCK_BYTES) * xd[b + 1]), acc1);
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            IntVector p0 = w0.mul(ShortVector.fromArray(S, xq, 32 * b)).reinterpretAsInts();
+            FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0);
+            acc0 = s0.fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
+            long block1 = block + BLOCK_BYTES;
+            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block1 + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            IntVector p1 = w1.mul(ShortVector.fromArray(S, xq, 32 * b + 32)).reinterpretAsInts();
+            FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0);
+            acc1 = s1.fma(FloatVector.broadcast(F, Bits.f16(data, block1) * xd[b + 1]), acc1);
         }
-        if (b < nb) acc0 = blockSums(block, xq, 32 * b).fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
-        return Dot.sumLanes(acc0.add(acc1));
+        float sum = Dot.sumLanes(acc0.add(acc1));
+        if (b < nb) sum += lastBlock(block, xq, 32 * b) * (Bits.f16(data, block) * xd[b]);
+        return sum;
     }
 
-    private FloatVector blockSums(long block, short[] xq, int i) {
-        ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2S, S, 0);
-        IntVector p = w.mul(ShortVector.fromArray(S, xq, i)).reinterpretAsInts();
-        // high half of p + (p << 16) is hi + lo; the shift brings it down with its sign
-        IntVector pairs = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-        return (FloatVector) pairs.convert(VectorOperators.I2F, 0);
+    /** The integer sum of an odd block count's last block, in scalar code (rows of an odd number of blocks are rare). */
+    private int lastBlock(long block, short[] xq, int i) {
+        int sum = 0;
+        for (int j = 0; j < 32; j++) sum += Bits.s8(data, block + 2 + j) * xq[i + j];
+        return sum;
     }
 
     @Override

@@ -57,6 +57,25 @@ class KernelTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void integerDotHandlesAnOddNumberOfBlocks(GgmlType type) {
+        int cols = 96; // three blocks: the vector loop takes two, the scalar tail one
+        byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * cols, 8));
+        Matrix m = Matrix.of(type, MemorySegment.ofArray(w), ROWS, cols);
+        float[] x = gaussian(cols, 9);
+        Q8Activations a = new Q8Activations(cols);
+        a.quantize(x, cols);
+        float[] out = new float[ROWS];
+        try (WorkerPool pool = new WorkerPool(1)) {
+            m.matvec(x, out, pool);
+        }
+        for (int r = 0; r < ROWS; r++) {
+            float scalar = ((Block32Matrix) m).dotQ8Scalar(r, a);
+            assertThat(out[r]).as("%s row %d", type, r).isCloseTo(scalar, within(1e-4f * Math.max(1f, Math.abs(scalar))));
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void vectorHalfToFloatIsExactForEveryBitPattern() {
         org.junit.jupiter.api.Assumptions.assumeTrue(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16,
