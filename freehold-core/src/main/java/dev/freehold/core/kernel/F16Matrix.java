@@ -35,12 +35,14 @@ final class F16Matrix extends Matrix {
     /** Per row: not yet checked, all halves finite, or some infinity/NaN. Racing writers write the same value. */
     private final byte[] rowKind;
     private final ThreadLocal<float[]> scaledX;
+    private final ThreadLocal<float[]> decodedRow;
     private final ThreadLocal<float[][]> scaledBatch = ThreadLocal.withInitial(() -> new float[0][]);
 
     F16Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.F16, data, rows, cols);
         this.rowKind = new byte[rows];
         this.scaledX = ThreadLocal.withInitial(() -> new float[cols]);
+        this.decodedRow = ThreadLocal.withInitial(() -> new float[cols]);
     }
 
     /**
@@ -120,11 +122,79 @@ final class F16Matrix extends Matrix {
         for (int t = 0; t < n; t++) scale(xs[t], scaled[t]);
         float[][] sx = scaled;
         pool.parallelFor(rows, (from, to) -> {
+            float[] w = decodedRow.get();
             for (int r = from; r < to; r++) {
-                boolean finite = kindOf(r) == FINITE;
-                for (int t = 0; t < n; t++) outs[t][r] = finite ? dotFinite(r, sx[t]) : dotExact(r, xs[t]);
+                if (kindOf(r) != FINITE) {
+                    for (int t = 0; t < n; t++) outs[t][r] = dotExact(r, xs[t]);
+                    continue;
+                }
+                decodeScaled(r, w);
+                int t = 0;
+                for (; t + 1 < n; t += 2) dotDecoded2(w, sx[t], sx[t + 1], outs[t], outs[t + 1], r);
+                if (t < n) outs[t][r] = dotDecoded(w, sx[t]);
             }
         });
+    }
+
+    /** Row {@code row} as w * 2^-112 into {@code w}: decoded once, used for every vector of a batch. */
+    private void decodeScaled(int row, float[] w) {
+        long base = row * rowBytes;
+        for (int i = 0; i < cols; i += 16) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().intoArray(w, i);
+        }
+    }
+
+    /** {@link #dotFinite} on a decoded row: the same products in the same accumulators in the same order. */
+    private float dotDecoded(float[] w, float[] xScaled) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 64 <= cols; i += 64) {
+            acc0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, xScaled, i), acc0);
+            acc1 = FloatVector.fromArray(F, w, i + 16).fma(FloatVector.fromArray(F, xScaled, i + 16), acc1);
+            acc2 = FloatVector.fromArray(F, w, i + 32).fma(FloatVector.fromArray(F, xScaled, i + 32), acc2);
+            acc3 = FloatVector.fromArray(F, w, i + 48).fma(FloatVector.fromArray(F, xScaled, i + 48), acc3);
+        }
+        for (; i < cols; i += 16) acc0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, xScaled, i), acc0);
+        return Dot.sumLanes(acc0.add(acc1).add(acc2.add(acc3))) * RESULT_SCALE;
+    }
+
+    /** {@link #dotDecoded} for two vectors at once: each weight vector is loaded once for both. */
+    private void dotDecoded2(float[] w, float[] x0, float[] x1, float[] out0, float[] out1, int r) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 64 <= cols; i += 64) {
+            FloatVector w0 = FloatVector.fromArray(F, w, i);
+            FloatVector w1 = FloatVector.fromArray(F, w, i + 16);
+            FloatVector w2 = FloatVector.fromArray(F, w, i + 32);
+            FloatVector w3 = FloatVector.fromArray(F, w, i + 48);
+            a0 = w0.fma(FloatVector.fromArray(F, x0, i), a0);
+            a1 = w1.fma(FloatVector.fromArray(F, x0, i + 16), a1);
+            a2 = w2.fma(FloatVector.fromArray(F, x0, i + 32), a2);
+            a3 = w3.fma(FloatVector.fromArray(F, x0, i + 48), a3);
+            b0 = w0.fma(FloatVector.fromArray(F, x1, i), b0);
+            b1 = w1.fma(FloatVector.fromArray(F, x1, i + 16), b1);
+            b2 = w2.fma(FloatVector.fromArray(F, x1, i + 32), b2);
+            b3 = w3.fma(FloatVector.fromArray(F, x1, i + 48), b3);
+        }
+        for (; i < cols; i += 16) {
+            FloatVector w0 = FloatVector.fromArray(F, w, i);
+            a0 = w0.fma(FloatVector.fromArray(F, x0, i), a0);
+            b0 = w0.fma(FloatVector.fromArray(F, x1, i), b0);
+        }
+        out0[r] = Dot.sumLanes(a0.add(a1).add(a2.add(a3))) * RESULT_SCALE;
+        out1[r] = Dot.sumLanes(b0.add(b1).add(b2.add(b3))) * RESULT_SCALE;
     }
 
     /** x * 2^56: see {@link #dotFinite}. */
