@@ -39,11 +39,15 @@ public class MatvecBenchmark {
     static final int ROWS = 8192;
     static final int COLS = 8192;
 
-    @Param({"Q8_0", "Q4_0", "Q4_K", "F16"})
+    @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K", "F16"})
     public String type;
 
     @Param({"1", "2"})
     public int threads;
+
+    /** "vector" (the kernel Freehold runs) or "reference" (decode with the scalar codec, then a float dot product). */
+    @Param({"vector"})
+    public String kernel;
 
     private Arena arena;
     private Matrix matrix;
@@ -64,7 +68,7 @@ public class MatvecBenchmark {
             for (int c = 0; c < COLS; c++) row[c] = (float) (random.nextGaussian() * 0.02);
             codec.quantize(row, 0, data, r * rowBytes, COLS);
         }
-        matrix = Matrix.of(t, data, ROWS, COLS);
+        matrix = kernel.equals("reference") ? Matrix.reference(t, data, ROWS, COLS) : Matrix.of(t, data, ROWS, COLS);
         pool = new WorkerPool(threads);
         x = new float[COLS];
         Random xr = new Random(7);

@@ -23,10 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
  * quantised to Q8_0). Random weights give nearly tied logits, the worst case for agreement.
  *
  * <p>Measured (2026-11-28): F32 and F16 12/12 identical in every variant of the kernels; for the quantised types the
- * count moves with any change of summation order (which near-ties flip): Q8_0 8-10/12, Q4_0 6-7/12, Q4_K 5/12,
- * Q6_K 5/12. Where they differ, the first tokens agree and the texts part after a near-tie. K-quants still run with
- * float activations here (llama.cpp quantises them to Q8_K); that is the next step for their parity. Asserted: F32
- * and F16 all identical; for the others, floors a little below the measured range.
+ * count moves with any change of summation order (which near-ties flip): Q8_0 8-10/12, Q4_0 6-7/12, Q4_K 3-5/12,
+ * Q6_K 4-5/12. Where they differ, the texts part after a near-tie, sometimes at the first token (random weights give
+ * next-token probabilities around 0.01, so a difference of a few 1e-4 reorders them). The K-quants now quantise
+ * activations to Q8_K as llama.cpp does; that brought their top-5 probabilities closer to llama.cpp's (see
+ * {@link LlamaCppProbabilityParityTest}, the sharper check) but not the greedy count. Asserted: F32 and F16 all
+ * identical; for the others, floors a little below the measured range.
  */
 class LlamaCppParityTest {
     static final String[] PROMPTS = {"Once upon a time", "The quick brown fox jumps", "a b c d e"};
@@ -92,7 +94,7 @@ class LlamaCppParityTest {
             identicalByType.merge(type, e.getValue()[0], Integer::sum);
         }
         System.out.println("identical continuations of 12, by type: " + identicalByType);
-        Map<String, Integer> floor = Map.of("f32", 12, "f16", 12, "q8_0", 7, "q4_0", 5, "q4_K", 4, "q6_K", 4);
+        Map<String, Integer> floor = Map.of("f32", 12, "f16", 12, "q8_0", 7, "q4_0", 5, "q4_K", 2, "q6_K", 3);
         floor.forEach((type, min) -> assertThat(identicalByType.get(type)).as(type + " continuations identical to llama.cpp's")
                 .isGreaterThanOrEqualTo(min));
     }

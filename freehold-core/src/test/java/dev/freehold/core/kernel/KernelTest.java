@@ -58,6 +58,37 @@ class KernelTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void kQuantIntegerDotEqualsReferenceWeightsTimesQ8KActivations(GgmlType type) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16,
+                "the K-quant integer kernels need AVX-512");
+        int cols = 1024;
+        byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * cols, 13));
+        MemorySegment seg = MemorySegment.ofArray(w);
+        Matrix m = Matrix.of(type, seg, ROWS, cols);
+        float[] x = gaussian(cols, 14);
+        x[5] = 40f; // an outlier, as real activations have
+        // the activations as the kernel sees them: Q8_K-quantised, then decoded by the reference codec
+        var q8k = GgmlType.Q8_K.codec().orElseThrow();
+        float[] xq = q8k.dequantize(q8k.quantize(x), cols);
+        float[] out = new float[ROWS];
+        try (WorkerPool pool = new WorkerPool(2)) {
+            m.matvec(x, out, pool);
+        }
+        float[] row = new float[cols];
+        for (int r = 0; r < ROWS; r++) {
+            Matrix.reference(type, seg, ROWS, cols).row(r, row);
+            double expected = 0;
+            double magnitude = 0;
+            for (int c = 0; c < cols; c++) {
+                expected += (double) row[c] * xq[c];
+                magnitude += Math.abs((double) row[c] * xq[c]);
+            }
+            assertThat((double) out[r]).as("%s row %d", type, r).isCloseTo(expected, within(1e-5 * magnitude));
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
     void integerDotHandlesAnOddNumberOfBlocks(GgmlType type) {
         int cols = 96; // three blocks: the vector loop takes two, the scalar tail one

@@ -1,0 +1,134 @@
+package dev.freehold.core.kernel;
+
+import dev.freehold.core.tensor.Bits;
+import dev.freehold.core.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q6_K weights: super-blocks of 256 values, ql[128] (low 4 bits) at 0, qh[64] (high 2 bits) at 128, 16 signed 8-bit
+ * scales at 192 (one per 16 values) and f16 d at 208. Each half of 128 values takes 64 ql bytes and 32 qh bytes:
+ * value l + 32t (l < 32, t < 4) has low bits from ql[l] (t = 0, 2: low/high nibble) or ql[l + 32] (t = 1, 3) and
+ * high bits (qh[l] >> 2t) & 3, minus 32. As in ggml, the activations are quantised to Q8_K; the 6-bit values are
+ * multiplied unsigned (0..63, at most 63 * 128 per product, two per lane) and the 32 subtracted through the Q8_K
+ * sums of each 16 activations, which line up with the weights' scale groups. This is the type llama.cpp's Q4_K_M
+ * and Q5_K_M mixes use for the output and some FFN tensors. Needs AVX-512 vectors; elsewhere the reference path.
+ */
+final class Q6KMatrix extends Matrix {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
+    private static final int BLOCK_BYTES = 210;
+
+    private final ThreadLocal<Q8KActivations> activations;
+    private final ThreadLocal<Q8KActivations[]> batchActivations = new ThreadLocal<>();
+
+    Q6KMatrix(MemorySegment data, int rows, int cols) {
+        super(GgmlType.Q6_K, data, rows, cols);
+        activations = ThreadLocal.withInitial(() -> new Q8KActivations(cols));
+    }
+
+    @Override
+    public void matvec(float[] x, float[] out, WorkerPool pool) {
+        if (!VECTOR) {
+            super.matvec(x, out, pool);
+            return;
+        }
+        Q8KActivations a = activations.get();
+        a.quantize(x, cols);
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) out[r] = dotQ8K(r, a);
+        });
+    }
+
+    /** Every vector with the row kernel of {@link #matvec}, row by row: bit-identical to it. */
+    @Override
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        if (!VECTOR) {
+            super.matmul(xs, outs, n, pool);
+            return;
+        }
+        Q8KActivations[] acts = batchActivations.get();
+        if (acts == null || acts.length < n) {
+            acts = new Q8KActivations[Math.max(n, 8)];
+            for (int t = 0; t < acts.length; t++) acts[t] = new Q8KActivations(cols);
+            batchActivations.set(acts);
+        }
+        for (int t = 0; t < n; t++) acts[t].quantize(xs[t], cols);
+        Q8KActivations[] a = acts;
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int t = 0; t < n; t++) outs[t][r] = dotQ8K(r, a[t]);
+            }
+        });
+    }
+
+    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    float dotQ8K(int row, Q8KActivations a) {
+        long block = row * rowBytes;
+        short[] xq = a.qs;
+        int[] bsums = a.bsums;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float offsetTerm = 0f;
+        for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block + 208) * a.d[sb];
+            int offsets = 0;
+            for (int c = 0; c < 4; c++) {
+                    int half = c >> 1;
+                    int h = c & 1;
+                    long ql = block + 64L * half + 16L * h;
+                    long qh = block + 128 + 32L * half + 16L * h;
+                    ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B, data, ql, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B, data, ql + 32, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B, data, qh, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    int o = 256 * sb + 128 * half + 16 * h;
+                    int g = 8 * half + h; // scale and Q8_K-sum index of the group at t = 0
+                    long scales = block + 192 + g;
+
+                    ShortVector q0 = l0.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
+                    IntVector p0 = q0.mul(ShortVector.fromArray(S, xq, o)).reinterpretAsInts();
+                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    int sc0 = Bits.s8(data, scales);
+                    acc0 = s0.fma(FloatVector.broadcast(F, d * sc0), acc0);
+
+                    ShortVector q1 = l1.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
+                    IntVector p1 = q1.mul(ShortVector.fromArray(S, xq, o + 32)).reinterpretAsInts();
+                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    int sc1 = Bits.s8(data, scales + 2);
+                    acc1 = s1.fma(FloatVector.broadcast(F, d * sc1), acc1);
+
+                    ShortVector q2 = l0.lanewise(VectorOperators.LSHR, 4).add(hb.and((short) 0x30));
+                    IntVector p2 = q2.mul(ShortVector.fromArray(S, xq, o + 64)).reinterpretAsInts();
+                    FloatVector s2 = (FloatVector) p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    int sc2 = Bits.s8(data, scales + 4);
+                    acc0 = s2.fma(FloatVector.broadcast(F, d * sc2), acc0);
+
+                    ShortVector q3 = l1.lanewise(VectorOperators.LSHR, 4).add(hb.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
+                    IntVector p3 = q3.mul(ShortVector.fromArray(S, xq, o + 96)).reinterpretAsInts();
+                    FloatVector s3 = (FloatVector) p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    int sc3 = Bits.s8(data, scales + 6);
+                    acc1 = s3.fma(FloatVector.broadcast(F, d * sc3), acc1);
+
+                    int bs = 16 * sb + g;
+                    offsets += sc0 * bsums[bs] + sc1 * bsums[bs + 2] + sc2 * bsums[bs + 4] + sc3 * bsums[bs + 6];
+            }
+            offsetTerm += d * (32 * offsets);
+        }
+        return Dot.sumLanes(acc0.add(acc1)) - offsetTerm;
+    }
+}
