@@ -20,17 +20,22 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure speed like llama-bench: prompt processing (pp: N tokens in one forward) and text",
                 "generation (tg: N tokens one at a time), in tokens/s, mean and standard deviation over repetitions.",
-                "One warm-up run of each comes first and is not counted (the JIT needs it)."},
-        footer = {"", "Example:", "  freehold bench -m llama-1b-q8_0.gguf -p 128 -n 64 -t 2 -r 3"})
+                "One warm-up run of each comes first and is not counted (the JIT needs it).",
+                "Memory is read from /proc/self/status after each test: RSS split into anonymous memory (heap, KV",
+                "cache, buffers) and file pages (the memory-mapped weights, which are never copied)."},
+        footer = {"", "Examples:", "  freehold bench -m llama-1b-q8_0.gguf -p 128 -n 64 -t 2 -r 3",
+                "  freehold bench -m llama-1b-q8_0.gguf -p 128,512 -n 64 --json"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL")
     Path model;
 
-    @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", description = "prompt tokens (0 skips pp; default: ${DEFAULT-VALUE})")
-    int prompt;
+    @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", split = ",", paramLabel = "N[,N...]",
+            description = "prompt tokens, one test per value (0 skips pp; default: ${DEFAULT-VALUE})")
+    int[] prompts;
 
-    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "generated tokens (0 skips tg; default: ${DEFAULT-VALUE})")
-    int gen;
+    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", split = ",", paramLabel = "N[,N...]",
+            description = "generated tokens, one test per value (0 skips tg; default: ${DEFAULT-VALUE})")
+    int[] gens;
 
     @Option(names = {"-t", "--threads"}, description = "worker threads (default: the machine's cores)")
     Integer threads;
@@ -44,44 +49,88 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    record Row(String test, int tokens, double mean, double sd, List<Double> runs) {
+    record Row(String test, int tokens, double mean, double sd, List<Double> runs, Memory memory) {
+    }
+
+    /** Resident memory in bytes: anonymous (heap, caches) and file-backed (mapped weights); -1 where unknown. */
+    record Memory(long rss, long anonymous, long file) {
+        static Memory now() {
+            long rss = -1;
+            long anon = -1;
+            long file = -1;
+            try {
+                for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (line.startsWith("VmRSS:")) rss = kib(line);
+                    else if (line.startsWith("RssAnon:")) anon = kib(line);
+                    else if (line.startsWith("RssFile:")) file = kib(line);
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                // not Linux: memory is reported as unknown
+            }
+            return new Memory(rss, anon, file);
+        }
+
+        private static long kib(String line) {
+            return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+
+        String mib(long bytes) {
+            return bytes < 0 ? "?" : Long.toString(bytes >> 20);
+        }
     }
 
     @Override
     public Integer call() throws Exception {
-        if (prompt < 0 || gen < 0 || reps < 1) throw new IllegalArgumentException("-p and -n must not be negative, -r must be positive");
+        for (int v : prompts) if (v < 0) throw new IllegalArgumentException("-p must not be negative");
+        for (int v : gens) if (v < 0) throw new IllegalArgumentException("-n must not be negative");
+        if (reps < 1) throw new IllegalArgumentException("-r must be positive");
         EngineOptions options = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
         List<Row> rows = new ArrayList<>();
         try (Engine engine = Engine.load(model, options)) {
             int vocab = engine.config().vocab();
             Random rnd = new Random(1);
-            int[] tokens = new int[Math.max(prompt, 1)];
+            int longest = 1;
+            for (int v : prompts) longest = Math.max(longest, v);
+            int[] tokens = new int[longest];
             for (int i = 0; i < tokens.length; i++) tokens[i] = rnd.nextInt(vocab);
-            int capacity = Math.min(engine.config().contextLength(), Math.max(prompt, 1) + gen + 1);
-            if (prompt > 0) rows.add(measure("pp" + prompt, prompt, () -> {
-                Sequence s = engine.newSequence(capacity);
-                engine.forward(s, java.util.Arrays.copyOf(tokens, prompt));
-            }));
-            if (gen > 0) rows.add(measure("tg" + gen, gen, () -> {
-                Sequence s = engine.newSequence(capacity);
-                float[] logits = engine.forward(s, tokens[0]);
-                for (int i = 1; i < gen; i++) logits = engine.forward(s, Sampler.argmax(logits));
-            }));
+            for (int prompt : prompts) {
+                if (prompt == 0) continue;
+                if (prompt > engine.config().contextLength()) {
+                    throw new IllegalArgumentException("-p %d exceeds the model's context of %d tokens".formatted(prompt, engine.config().contextLength()));
+                }
+                rows.add(measure("pp" + prompt, prompt, () -> {
+                    Sequence s = engine.newSequence(prompt);
+                    engine.forward(s, java.util.Arrays.copyOf(tokens, prompt));
+                }));
+            }
+            for (int gen : gens) {
+                if (gen == 0) continue;
+                int capacity = Math.min(engine.config().contextLength(), gen + 1);
+                rows.add(measure("tg" + gen, gen, () -> {
+                    Sequence s = engine.newSequence(capacity);
+                    float[] logits = engine.forward(s, tokens[0]);
+                    for (int i = 1; i < gen; i++) logits = engine.forward(s, Sampler.argmax(logits));
+                }));
+            }
             if (json) {
                 ObjectMapper m = new ObjectMapper();
                 ArrayNode arr = m.createArrayNode();
                 for (Row r : rows) {
                     var o = arr.addObject().put("model", model.toString()).put("threads", options.threads()).put("test", r.test())
-                            .put("tokens_per_second", r.mean()).put("stddev", r.sd());
+                            .put("tokens_per_second", r.mean()).put("stddev", r.sd())
+                            .put("rss_bytes", r.memory().rss()).put("rss_anonymous_bytes", r.memory().anonymous())
+                            .put("rss_file_bytes", r.memory().file());
                     var runs = o.putArray("runs");
                     r.runs().forEach(runs::add);
                 }
                 out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
             } else {
-                out.printf(Locale.ROOT, "%-40s %8s %8s %16s%n", "model", "threads", "test", "t/s");
+                out.printf(Locale.ROOT, "%-40s %8s %8s %16s %26s%n", "model", "threads", "test", "t/s", "RSS MiB (anon + file)");
                 for (Row r : rows) {
-                    out.printf(Locale.ROOT, "%-40s %8d %8s %9.2f ± %5.2f%n", model.getFileName(), options.threads(), r.test(), r.mean(), r.sd());
+                    Memory mem = r.memory();
+                    out.printf(Locale.ROOT, "%-40s %8d %8s %9.2f ± %5.2f %26s%n", model.getFileName(), options.threads(), r.test(), r.mean(), r.sd(),
+                            "%s (%s + %s)".formatted(mem.mib(mem.rss()), mem.mib(mem.anonymous()), mem.mib(mem.file())));
                 }
             }
             out.flush();
@@ -99,6 +148,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         double mean = tps.stream().mapToDouble(Double::doubleValue).average().orElse(0);
         double var = tps.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / Math.max(1, tps.size() - 1);
-        return new Row(test, tokens, mean, Math.sqrt(var), tps);
+        return new Row(test, tokens, mean, Math.sqrt(var), tps, Memory.now());
     }
 }

@@ -1,0 +1,37 @@
+package dev.freehold.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+class BenchCliTest {
+    @Test
+    void jsonHasOneRowPerTestWithSpeedAndMemory() throws Exception {
+        CliTest.Result r = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "16,32", "-n", "8", "-r", "2", "-t", "1", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode rows = new ObjectMapper().readTree(r.out());
+        assertThat(rows).hasSize(3);
+        assertThat(rows.get(0).get("test").asText()).isEqualTo("pp16");
+        assertThat(rows.get(1).get("test").asText()).isEqualTo("pp32");
+        assertThat(rows.get(2).get("test").asText()).isEqualTo("tg8");
+        for (JsonNode row : rows) {
+            assertThat(row.get("tokens_per_second").asDouble()).isPositive();
+            assertThat(row.get("runs")).hasSize(2);
+            // on Linux the weights show up as file pages (mapped), not as anonymous memory
+            assertThat(row.get("rss_file_bytes").asLong()).isPositive();
+            assertThat(row.get("rss_bytes").asLong()).isGreaterThanOrEqualTo(row.get("rss_file_bytes").asLong());
+        }
+    }
+
+    @Test
+    void promptsBeyondTheContextAndNegativeCountsAreClearErrors() {
+        CliTest.Result tooLong = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "100000", "-n", "0");
+        assertThat(tooLong.code()).isEqualTo(2);
+        assertThat(tooLong.err()).contains("exceeds the model's context");
+        CliTest.Result negative = CliTest.run("bench", "-m", GenerateCliTest.model(), "-n", "-3");
+        assertThat(negative.code()).isEqualTo(2);
+        assertThat(negative.err()).contains("-n must not be negative");
+    }
+}
