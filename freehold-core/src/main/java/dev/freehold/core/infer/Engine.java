@@ -15,8 +15,10 @@ import java.util.List;
 
 /**
  * Runs a decoder model: one forward pass over the shared blocks (RMSNorm, RoPE, grouped-query attention with a
- * KV cache, SwiGLU), the architecture's differences taken from {@link Architecture} (RoPE pairing, QKV biases)
- * and the weights' types from their kernels. Weights stay memory-mapped; activation buffers are allocated once.
+ * KV cache, SwiGLU or GeGLU), the architecture's differences taken from {@link Architecture} and
+ * {@link ModelConfig} (RoPE pairing, QKV biases, post-norms, embedding scale, soft-capping, sliding windows) and the
+ * weights' types from their kernels. The same pass serves one token, a prompt chunk and a batch of sequences.
+ * Weights stay memory-mapped; activation buffers are allocated once.
  *
  * <p>One forward runs at a time per engine (callers serialise; the server's scheduler will batch into it).
  */
@@ -29,20 +31,13 @@ public final class Engine implements AutoCloseable {
     private final boolean kvF16;
 
     // Activations, allocated once: shapes in comments.
-    private final float[] x;      // (dim,) the residual stream
-    private final float[] xb;     // (dim,) normed input of a block
-    private final float[] xb2;    // (dim,) attention output projected
-    private final float[] q;      // (qDim,)
-    private final float[] k;      // (kvDim,)
-    private final float[] v;      // (kvDim,)
-    private final float[] att;    // (qDim,) attention output before projection
-    private final float[] hb;     // (ffn,)
-    private final float[] hb2;    // (ffn,)
+    private final float[] xb;     // (dim,) the final normed hidden state of a token whose logits are wanted
     private final float[] logits; // (vocab,)
     private final float[] ropeCos;
     private final float[] ropeSin;
-    private float[] scores = new float[0]; // (heads * positions,)
-    /** Tokens per chunk of prompt processing: enough to amortise weight decoding, small enough for the caches. */
+    private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[256]);
+
+    /** Tokens per forward chunk: weight matrices are read once per chunk. */
     static final int CHUNK = 32;
     private final float[][] bx;   // (CHUNK, dim) residual streams of a chunk
     private final float[][] bxb;  // (CHUNK, dim)
@@ -63,15 +58,7 @@ public final class Engine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.pool = new WorkerPool(options.threads());
         this.kvF16 = options.kvCache() == EngineOptions.KvCacheType.F16;
-        x = new float[config.dim()];
         xb = new float[config.dim()];
-        xb2 = new float[config.dim()];
-        q = new float[config.qDim()];
-        k = new float[config.kvDim()];
-        v = new float[config.kvDim()];
-        att = new float[config.qDim()];
-        hb = new float[config.ffn()];
-        hb2 = new float[config.ffn()];
         logits = new float[config.vocab()];
         ropeCos = new float[config.ropeDims() / 2];
         ropeSin = new float[config.ropeDims() / 2];
@@ -144,10 +131,6 @@ public final class Engine implements AutoCloseable {
         for (int t : tokens) {
             if (t < 0 || t >= config.vocab()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
         }
-        if (tokens.length == 1) {
-            step(s, tokens[0], true);
-            return logits;
-        }
         for (int from = 0; from < tokens.length; from += CHUNK) {
             int n = Math.min(CHUNK, tokens.length - from);
             Sequence[] seqs = new Sequence[n];
@@ -160,10 +143,7 @@ public final class Engine implements AutoCloseable {
             }
             chunk(seqs, toks, positions, n);
             s.append(toks, 0, n);
-            if (from + n == tokens.length) {
-                rmsnorm(xb, bx[n - 1], w.outputNorm, config.rmsEps());
-                w.output.matvec(xb, logits, pool);
-            }
+            if (from + n == tokens.length) outputLogits(bx[n - 1]);
         }
         return logits;
     }
@@ -178,10 +158,7 @@ public final class Engine implements AutoCloseable {
      * bit-identical to running it alone, since every token's arithmetic is the same in both cases.
      */
     public List<float[]> forward(List<BatchEntry> batch) {
-        if (batch.size() == 1) {
-            // One sequence: the single-sequence path (bit-identical, and faster for one token).
-            return List.of(forward(batch.getFirst().sequence(), batch.getFirst().tokens()).clone());
-        }
+        if (batch.size() == 1) return List.of(forward(batch.getFirst().sequence(), batch.getFirst().tokens()).clone());
         int total = 0;
         java.util.Set<Sequence> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (BatchEntry e : batch) {
@@ -219,8 +196,7 @@ public final class Engine implements AutoCloseable {
             for (int b = 0; b < batch.size(); b++) {
                 int li = lastIndex[b];
                 if (li >= from && li < from + n) {
-                    rmsnorm(xb, bx[li - from], w.outputNorm, config.rmsEps());
-                    w.output.matvec(xb, logits, pool);
+                    outputLogits(bx[li - from]);
                     out.set(b, logits.clone());
                 }
             }
@@ -236,9 +212,12 @@ public final class Engine implements AutoCloseable {
      */
     private void chunk(Sequence[] seqs, int[] tokens, int[] positions, int n) {
         ModelConfig c = config;
+        Architecture arch = c.architecture();
         int dim = c.dim();
+        float embeddingScale = arch.scaledEmbedding() ? (float) Math.sqrt(dim) : 1f;
         for (int t = 0; t < n; t++) {
             w.tokenEmbedding.row(tokens[t], bx[t]);
+            if (embeddingScale != 1f) for (int i = 0; i < dim; i++) bx[t][i] *= embeddingScale;
             ropeAngles(positions[t]);
             System.arraycopy(ropeCos, 0, bcos[t], 0, ropeCos.length);
             System.arraycopy(ropeSin, 0, bsin[t], 0, ropeSin.length);
@@ -263,74 +242,64 @@ public final class Engine implements AutoCloseable {
                 cache(seqs[t], l, positions[t], bk[t], bv[t]);
             }
             int layer = l;
+            int window = c.slidingLayer(l) ? c.slidingWindow() : 0;
             pool.parallelFor(n * c.heads(), (a, b) -> {
-                float[] sc = new float[scoreLength];
+                float[] sc = scoreScratch.get();
+                if (sc.length < scoreLength) {
+                    sc = new float[Math.max(scoreLength, 2 * sc.length)];
+                    scoreScratch.set(sc);
+                }
                 for (int i = a; i < b; i++) {
                     int t = i / c.heads();
-                    attendHead(seqs[t], layer, positions[t], i % c.heads(), bq[t], batt[t], sc, 0);
+                    attendHead(seqs[t], layer, positions[t], window, i % c.heads(), bq[t], batt[t], sc);
                 }
             });
             L.wo().matmul(batt, bxb2, n, pool);
             for (int t = 0; t < n; t++) {
+                if (L.attnPostNorm() != null) rmsnorm(bxb2[t], bxb2[t], L.attnPostNorm(), c.rmsEps());
                 for (int i = 0; i < dim; i++) bx[t][i] += bxb2[t][i];
                 rmsnorm(bxb[t], bx[t], L.ffnNorm(), c.rmsEps());
             }
             L.gate().matmul(bxb, bhb, n, pool);
             L.up().matmul(bxb, bhb2, n, pool);
+            boolean gelu = arch.geluGate();
             for (int t = 0; t < n; t++) {
-                for (int i = 0; i < c.ffn(); i++) {
-                    float g = bhb[t][i];
-                    bhb[t][i] = g / (1f + (float) Math.exp(-g)) * bhb2[t][i];
+                float[] g = bhb[t];
+                float[] u = bhb2[t];
+                if (gelu) {
+                    for (int i = 0; i < c.ffn(); i++) g[i] = geluAsGgml(g[i]) * u[i];
+                } else {
+                    for (int i = 0; i < c.ffn(); i++) g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
                 }
             }
             L.down().matmul(bhb, bxb2, n, pool);
             for (int t = 0; t < n; t++) {
+                if (L.ffnPostNorm() != null) rmsnorm(bxb2[t], bxb2[t], L.ffnPostNorm(), c.rmsEps());
                 for (int i = 0; i < dim; i++) bx[t][i] += bxb2[t][i];
             }
         }
     }
 
-    private void step(Sequence s, int token, boolean wantLogits) {
-        ModelConfig c = config;
-        int dim = c.dim();
-        int pos = s.length;
-        w.tokenEmbedding.row(token, x);
-        ropeAngles(pos);
-        for (int l = 0; l < c.layers(); l++) {
-            Weights.Layer L = w.layers[l];
-            // attention
-            rmsnorm(xb, x, L.attnNorm(), c.rmsEps());
-            L.wq().matvec(xb, q, pool);
-            L.wk().matvec(xb, k, pool);
-            L.wv().matvec(xb, v, pool);
-            if (L.bq() != null) {
-                add(q, L.bq());
-                add(k, L.bk());
-                add(v, L.bv());
-            }
-            rope(q, c.heads(), ropeCos, ropeSin);
-            rope(k, c.kvHeads(), ropeCos, ropeSin);
-            cache(s, l, pos, k, v);
-            attention(s, l, pos);
-            L.wo().matvec(att, xb2, pool);
-            for (int i = 0; i < dim; i++) x[i] += xb2[i];
-            // feed-forward (SwiGLU)
-            rmsnorm(xb, x, L.ffnNorm(), c.rmsEps());
-            L.gate().matvec(xb, hb, pool);
-            L.up().matvec(xb, hb2, pool);
-            for (int i = 0; i < c.ffn(); i++) {
-                float g = hb[i];
-                hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
-            }
-            L.down().matvec(hb, xb2, pool);
-            for (int i = 0; i < dim; i++) x[i] += xb2[i];
+    /** The logits of a final hidden state into {@link #logits}: output norm, output matrix, soft-capping if any. */
+    private void outputLogits(float[] hidden) {
+        rmsnorm(xb, hidden, w.outputNorm, config.rmsEps());
+        w.output.matvec(xb, logits, pool);
+        float cap = config.finalSoftcap();
+        if (cap > 0) {
+            for (int i = 0; i < logits.length; i++) logits[i] = cap * (float) Math.tanh(logits[i] / cap);
         }
-        s.tokens[pos] = token;
-        s.length = pos + 1;
-        if (wantLogits) {
-            rmsnorm(xb, x, w.outputNorm, c.rmsEps());
-            w.output.matvec(xb, logits, pool);
-        }
+    }
+
+    /**
+     * GELU with the tanh approximation, as ggml's CPU backend computes it: through a table indexed by the input
+     * rounded to half precision, holding the result rounded to half precision (and exact beyond +-10).
+     */
+    static float geluAsGgml(float x) {
+        if (x <= -10f) return 0f;
+        if (x >= 10f) return x;
+        float h = Float.float16ToFloat(Float.floatToFloat16(x));
+        float y = 0.5f * h * (1f + (float) Math.tanh(0.7978845608028654f * h * (1f + 0.044715f * h * h)));
+        return Float.float16ToFloat(Float.floatToFloat16(y));
     }
 
     /**
@@ -406,44 +375,40 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private void attention(Sequence s, int layer, int pos) {
-        ModelConfig c = config;
-        int positions = pos + 1;
-        if (scores.length < c.heads() * positions) scores = new float[c.heads() * Math.max(positions, 64) * 2];
-        pool.parallelFor(c.heads(), (from, to) -> {
-            for (int h = from; h < to; h++) attendHead(s, layer, pos, h, q, att, scores, h * positions);
-        });
-    }
-
-    /** One head of one token: softmax(q·K / sqrt(d)) · V over positions 0..pos, into out[h*hd..]. */
-    private void attendHead(Sequence s, int layer, int pos, int h, float[] query, float[] out, float[] sc, int so) {
+    /**
+     * One head of one token: softmax(scale * q·K) · V over its sequence's positions up to {@code pos} (the last
+     * {@code window} of them when the layer slides, else all), scores soft-capped when the model says so.
+     */
+    private void attendHead(Sequence s, int layer, int pos, int window, int h, float[] query, float[] out, float[] sc) {
         ModelConfig c = config;
         int hd = c.headDim();
-        int positions = pos + 1;
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
+        float scale = c.queryScale();
+        float cap = c.attnSoftcap();
         int qo = h * hd;
         int kvo = (h / (c.heads() / c.kvHeads())) * hd;
         float[] keys = s.keys[layer];
         float[] values = s.values[layer];
         float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t < positions; t++) {
+        for (int t = first; t <= pos; t++) {
             int ko = t * c.kvDim() + kvo;
             float dot = 0f;
             for (int i = 0; i < hd; i++) dot += query[qo + i] * keys[ko + i];
             float v = dot * scale;
-            sc[so + t] = v;
+            if (cap > 0) v = cap * (float) Math.tanh(v / cap);
+            sc[t] = v;
             if (v > max) max = v;
         }
         float sum = 0f;
-        for (int t = 0; t < positions; t++) {
-            float e = (float) Math.exp(sc[so + t] - max);
-            sc[so + t] = e;
+        for (int t = first; t <= pos; t++) {
+            float e = (float) Math.exp(sc[t] - max);
+            sc[t] = e;
             sum += e;
         }
         float inv = 1f / sum;
         java.util.Arrays.fill(out, qo, qo + hd, 0f);
-        for (int t = 0; t < positions; t++) {
-            float p = sc[so + t] * inv;
+        for (int t = first; t <= pos; t++) {
+            float p = sc[t] * inv;
             int vo = t * c.kvDim() + kvo;
             for (int i = 0; i < hd; i++) out[qo + i] += p * values[vo + i];
         }

@@ -21,18 +21,22 @@ final class Weights {
     final float[] ropeFactors;     // (ropeDims/2,) or null
     final Layer[] layers;
 
+    /** One block; attnPostNorm and ffnPostNorm are null except for architectures with post-norms (Gemma 2). */
     record Layer(float[] attnNorm, Matrix wq, Matrix wk, Matrix wv, Matrix wo, float[] bq, float[] bk, float[] bv,
-                 float[] ffnNorm, Matrix gate, Matrix up, Matrix down) {
+                 float[] attnPostNorm, float[] ffnNorm, Matrix gate, Matrix up, Matrix down, float[] ffnPostNorm) {
     }
 
     Weights(GgufFile f, ModelConfig c) {
         int dim = c.dim();
         tokenEmbedding = matrix(f, "token_embd.weight", c.vocab(), dim);
         outputNorm = vector(f, "output_norm.weight", dim);
-        output = f.tensor("output.weight").isPresent() ? matrix(f, "output.weight", c.vocab(), dim) : tokenEmbedding;
+        // Gemma 2 always ties the output to the embedding (llama.cpp ignores an output.weight there)
+        boolean tied = c.architecture().scaledEmbedding() || f.tensor("output.weight").isEmpty();
+        output = tied ? tokenEmbedding : matrix(f, "output.weight", c.vocab(), dim);
         ropeFactors = optionalVector(f, "rope_freqs.weight", c.ropeDims() / 2).orElse(null);
         layers = new Layer[c.layers()];
         boolean bias = c.architecture().qkvBias();
+        boolean post = c.architecture().postNorms();
         for (int l = 0; l < c.layers(); l++) {
             String p = "blk." + l + ".";
             layers[l] = new Layer(
@@ -44,10 +48,12 @@ final class Weights {
                     bias ? vector(f, p + "attn_q.bias", c.qDim()) : null,
                     bias ? vector(f, p + "attn_k.bias", c.kvDim()) : null,
                     bias ? vector(f, p + "attn_v.bias", c.kvDim()) : null,
+                    post ? vector(f, p + "post_attention_norm.weight", dim) : null,
                     vector(f, p + "ffn_norm.weight", dim),
                     matrix(f, p + "ffn_gate.weight", c.ffn(), dim),
                     matrix(f, p + "ffn_up.weight", c.ffn(), dim),
-                    matrix(f, p + "ffn_down.weight", dim, c.ffn()));
+                    matrix(f, p + "ffn_down.weight", dim, c.ffn()),
+                    post ? vector(f, p + "post_ffw_norm.weight", dim) : null);
         }
     }
 

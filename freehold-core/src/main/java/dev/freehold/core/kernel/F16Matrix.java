@@ -114,6 +114,10 @@ final class F16Matrix extends Matrix {
             super.matmul(xs, outs, n, pool);
             return;
         }
+        if (n == 1) { // one token: decoding the row first would only add a pass
+            matvec(xs[0], outs[0], pool);
+            return;
+        }
         float[][] scaled = scaledBatch.get();
         if (scaled.length < n) {
             scaled = new float[n][cols];

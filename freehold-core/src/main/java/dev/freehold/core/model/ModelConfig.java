@@ -6,11 +6,23 @@ import java.util.Map;
 /**
  * The hyper-parameters of a decoder model, read from GGUF metadata and checked for consistency.
  *
- * @param contextLength the length the model was trained for ({@code *.context_length})
- * @param ropeFreqBase  RoPE's base (theta)
+ * @param contextLength  the length the model was trained for ({@code *.context_length})
+ * @param ropeFreqBase   RoPE's base (theta)
+ * @param queryScale     the factor on q·k before the softmax (1/sqrt(head size) for most models)
+ * @param attnSoftcap    c in c * tanh(score / c) on attention scores, 0 for none (Gemma 2: 50)
+ * @param finalSoftcap   the same on the output logits, 0 for none (Gemma 2: 30)
+ * @param slidingWindow  attention sees only the last this many positions on sliding layers, 0 for no window
+ *                       ({@code *.attention.sliding_window}: Mistral v0.1 on every layer, Gemma 2 on even layers)
  */
 public record ModelConfig(Architecture architecture, int dim, int ffn, int layers, int heads, int kvHeads, int headDim, int vocab,
-                          int contextLength, float rmsEps, float ropeFreqBase, int ropeDims) {
+                          int contextLength, float rmsEps, float ropeFreqBase, int ropeDims, float queryScale, float attnSoftcap,
+                          float finalSoftcap, int slidingWindow) {
+
+    /** Whether layer {@code l} attends within the sliding window (Gemma 2 alternates, starting with sliding). */
+    public boolean slidingLayer(int l) {
+        if (slidingWindow == 0) return false;
+        return architecture != Architecture.GEMMA2 || l % 2 == 0;
+    }
 
     public int kvDim() {
         return kvHeads * headDim;
@@ -44,7 +56,20 @@ public record ModelConfig(Architecture architecture, int dim, int ffn, int layer
         float eps = (float) number(md, a + "." + GgufKeys.RMS_EPS, 1e-5);
         float base = (float) number(md, a + "." + GgufKeys.ROPE_FREQ_BASE, 10000.0);
         if (!(eps > 0) || !(base > 1)) throw new ModelConfigException("implausible rms epsilon %s or rope base %s".formatted(eps, base));
-        return new ModelConfig(arch, dim, ffn, layers, heads, kvHeads, headDim, vocab, ctx, eps, base, ropeDims);
+        float queryScale = (float) (1.0 / Math.sqrt(headDim));
+        float attnSoftcap = 0f;
+        float finalSoftcap = 0f;
+        int window = md.containsKey(a + ".attention.sliding_window") ? positive(md, a, "attention.sliding_window", null) : 0;
+        if (arch == Architecture.GEMMA2) {
+            // as llama.cpp: the 27B (46 layers) scales queries by its width per head, the others by the head size
+            if (layers == 46) queryScale = (float) (1.0 / Math.sqrt((float) (dim / heads)));
+            attnSoftcap = (float) number(md, a + ".attn_logit_softcapping", 50.0);
+            finalSoftcap = (float) number(md, a + ".final_logit_softcapping", 30.0);
+            if (!(attnSoftcap > 0) || !(finalSoftcap > 0)) throw new ModelConfigException("soft-capping values must be positive");
+            if (window == 0) window = 4096;
+        }
+        return new ModelConfig(arch, dim, ffn, layers, heads, kvHeads, headDim, vocab, ctx, eps, base, ropeDims, queryScale,
+                attnSoftcap, finalSoftcap, window);
     }
 
     private static String string(Map<String, GgufValue> md, String key) {

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * weights, probabilities around 0.01): F32/F16 1.3e-5 to 5.5e-5, the quantised types 2.5e-4 to 1.0e-3 (Q8_0/Q4_0
  * activations quantised to Q8_0 on both sides, in a different summation order; K-quants: llama.cpp quantises
  * activations to Q8_K, Freehold keeps them float). Asserted: 2e-4 for F32/F16 (summation order and the F16 KV
- * cache, the same on both sides, are all that differ) and 3e-3 for the quantised types.
+ * cache, the same on both sides, are all that differ) and 3e-3 for the quantised types; the 26-layer Gemma 2 models:
+ * F32 3.2e-5, F16 1.1e-4, quantised 1.1e-3 to 5.1e-3, asserted below 1e-2.
  */
 class LlamaCppProbabilityParityTest {
     static final List<String> PROMPTS = List.of("Once upon a time", "The quick brown fox jumps", "a b c d e",
@@ -56,13 +57,17 @@ class LlamaCppProbabilityParityTest {
         tolerance.put(GgmlType.Q4_K, 3e-3);
         tolerance.put(GgmlType.Q6_K, 3e-3);
         Map<String, Double> measured = new LinkedHashMap<>();
-        for (String arch : List.of("llama", "qwen2")) {
+        for (String arch : List.of("llama", "qwen2", "gemma2")) {
+            RandomLlamaModel.Shape archShape = arch.equals("gemma2") ? LlamaCppParityTest.gemma2(shape, 128) : shape.withArchitecture(arch);
             for (var e : tolerance.entrySet()) {
                 Path f = tmp.resolve(arch + "-" + e.getKey().displayName() + ".gguf");
-                RandomLlamaModel.write(f, shape.withArchitecture(arch), e.getKey(), 11, ProgressListener.NONE);
+                RandomLlamaModel.write(f, archShape, e.getKey(), 11, ProgressListener.NONE);
                 double max = compare(f, PROMPTS);
                 measured.put(arch + " " + e.getKey().displayName(), max);
-                assertThat(max).as("%s %s: largest probability difference", arch, e.getKey()).isLessThan(e.getValue());
+                // Gemma 2 is tested with 26 layers (llama.cpp accepts no fewer), 13 times as many as the others:
+                // the two engines' differences in quantised arithmetic add up layer by layer.
+                double limit = arch.equals("gemma2") && e.getKey() != GgmlType.F32 && e.getKey() != GgmlType.F16 ? 1e-2 : e.getValue();
+                assertThat(max).as("%s %s: largest probability difference", arch, e.getKey()).isLessThan(limit);
             }
         }
         System.out.println("largest top-5 probability differences from llama.cpp: " + measured);

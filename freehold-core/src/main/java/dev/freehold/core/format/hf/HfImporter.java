@@ -171,6 +171,14 @@ public final class HfImporter {
             m.put(GgufKeys.arch(a, "attention.value_length"), GgufValue.ofUInt32(hp.headDim()));
         }
         m.put(GgufKeys.arch(a, GgufKeys.VOCAB_SIZE), GgufValue.ofUInt32(hp.vocab()));
+        // Mistral v0.1 attends within 4096 positions; later versions say null. llama.cpp ignores the key for the
+        // llama architecture (it matters only beyond 4096 tokens); Freehold honours it.
+        JsonNode window = config.path("sliding_window");
+        if (window.canConvertToInt() && window.asInt() > 0) {
+            m.put(GgufKeys.arch(a, "attention.sliding_window"), GgufValue.ofUInt32(window.asInt()));
+            notes.add("sliding_window %d written as %s.attention.sliding_window (llama.cpp ignores it for this architecture)"
+                    .formatted(window.asInt(), a));
+        }
         m.put(GgufKeys.arch(a, GgufKeys.ROPE_DIMENSION_COUNT), GgufValue.ofUInt32(hp.headDim()));
         String ropeType = hp.ropeScaling().path("rope_type").asText(hp.ropeScaling().path("type").asText(""));
         if (ropeType.equals("linear")) {

@@ -29,27 +29,54 @@ import java.util.SplittableRandom;
  */
 public final class RandomLlamaModel {
 
-    /** Shapes of a model to write. {@code ffn} is the feed-forward width; {@code tiedEmbeddings} omits output.weight. */
+    /**
+     * Shapes of a model to write. {@code ffn} is the feed-forward width; {@code tiedEmbeddings} omits output.weight;
+     * {@code headDim} is the head size when it is not dim/heads (0: dim/heads), as in Gemma 2.
+     */
     public record Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings,
-                        String architecture) {
+                        String architecture, int headDim) {
+        /** The sliding window written for Gemma 2 models: small, so that short tests cross it. */
+        public static final int GEMMA2_TEST_WINDOW = 24;
+
         public Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings) {
-            this(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings, "llama");
+            this(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings, "llama", 0);
         }
 
-        /** The same shape for another architecture: {@code llama} or {@code qwen2} (which adds Q/K/V biases). */
+        public Shape(int dim, int ffn, int layers, int heads, int kvHeads, int vocab, int context, boolean tiedEmbeddings,
+                     String architecture) {
+            this(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings, architecture, 0);
+        }
+
+        /**
+         * The same shape for another architecture: {@code llama}, {@code qwen2} (which adds Q/K/V biases) or
+         * {@code gemma2} (post-norms, GeGLU, soft-capping, a sliding window of {@link #GEMMA2_TEST_WINDOW} on even
+         * layers; embeddings always tied).
+         */
         public Shape withArchitecture(String arch) {
-            return new Shape(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings, arch);
+            return new Shape(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings || arch.equals("gemma2"), arch, headDim);
+        }
+
+        /** The same shape with heads of {@code size} (so that heads * size may differ from the width). */
+        public Shape withHeadDim(int size) {
+            return new Shape(dim, ffn, layers, heads, kvHeads, vocab, context, tiedEmbeddings, architecture, size);
+        }
+
+        /** The head size. */
+        public int headSize() {
+            return headDim > 0 ? headDim : dim / heads;
         }
 
         public Shape {
-            if (!architecture.equals("llama") && !architecture.equals("qwen2")) {
-                throw new IllegalArgumentException("random models are llama or qwen2, not " + architecture);
+            if (!architecture.equals("llama") && !architecture.equals("qwen2") && !architecture.equals("gemma2")) {
+                throw new IllegalArgumentException("random models are llama, qwen2 or gemma2, not " + architecture);
             }
             String problem = null;
-            if (dim <= 0 || ffn <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || context <= 0) {
+            if (dim <= 0 || ffn <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || context <= 0 || headDim < 0) {
                 problem = "every size must be positive";
-            } else if (dim % heads != 0 || (dim / heads) % 2 != 0) {
+            } else if (headDim > 0 ? headDim % 2 != 0 : dim % heads != 0 || (dim / heads) % 2 != 0) {
                 problem = "width %d does not split into %d heads of even size".formatted(dim, heads);
+            } else if (architecture.equals("gemma2") && !tiedEmbeddings) {
+                problem = "gemma2 ties its output to the embedding";
             } else if (heads % kvHeads != 0) {
                 problem = "%d KV heads do not divide %d heads".formatted(kvHeads, heads);
             } else if (vocab < 260) {
@@ -92,7 +119,16 @@ public final class RandomLlamaModel {
         m.put(a + ".block_count", GgufValue.ofUInt32(s.layers()));
         m.put(a + ".attention.head_count", GgufValue.ofUInt32(s.heads()));
         m.put(a + ".attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads()));
-        m.put(a + ".rope.dimension_count", GgufValue.ofUInt32(s.dim() / s.heads()));
+        m.put(a + ".rope.dimension_count", GgufValue.ofUInt32(s.headSize()));
+        if (s.headDim() > 0 || a.equals("gemma2")) {
+            m.put(a + ".attention.key_length", GgufValue.ofUInt32(s.headSize()));
+            m.put(a + ".attention.value_length", GgufValue.ofUInt32(s.headSize()));
+        }
+        if (a.equals("gemma2")) {
+            m.put(a + ".attention.sliding_window", GgufValue.ofUInt32(Shape.GEMMA2_TEST_WINDOW));
+            m.put(a + ".attn_logit_softcapping", GgufValue.ofFloat32(50f));
+            m.put(a + ".final_logit_softcapping", GgufValue.ofFloat32(30f));
+        }
         m.put(a + ".rope.freq_base", GgufValue.ofFloat32(10000f));
         m.put(a + ".attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
         m.put(a + ".vocab_size", GgufValue.ofUInt32(s.vocab()));
@@ -111,14 +147,15 @@ public final class RandomLlamaModel {
         }
 
         long d = s.dim();
-        long kv = (long) s.dim() / s.heads() * s.kvHeads();
+        long qd = (long) s.headSize() * s.heads();
+        long kv = (long) s.headSize() * s.kvHeads();
         List<TensorSource> t = new ArrayList<>();
         t.add(random("token_embd.weight", seed, d, s.vocab()));
         t.add(ones("output_norm.weight", d));
         if (!s.tiedEmbeddings()) t.add(random("output.weight", seed, d, s.vocab()));
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
-            t.add(random(p + "attn_q.weight", seed, d, d));
+            t.add(random(p + "attn_q.weight", seed, d, qd));
             t.add(random(p + "attn_k.weight", seed, d, kv));
             t.add(random(p + "attn_v.weight", seed, d, kv));
             if (a.equals("qwen2")) {
@@ -126,8 +163,12 @@ public final class RandomLlamaModel {
                 t.add(random(p + "attn_k.bias", seed, kv));
                 t.add(random(p + "attn_v.bias", seed, kv));
             }
-            t.add(random(p + "attn_output.weight", seed, d, d));
+            t.add(random(p + "attn_output.weight", seed, qd, d));
             t.add(ones(p + "attn_norm.weight", d));
+            if (a.equals("gemma2")) {
+                t.add(ones(p + "post_attention_norm.weight", d));
+                t.add(ones(p + "post_ffw_norm.weight", d));
+            }
             t.add(random(p + "ffn_gate.weight", seed, d, s.ffn()));
             t.add(random(p + "ffn_down.weight", seed, s.ffn(), d));
             t.add(random(p + "ffn_up.weight", seed, d, s.ffn()));

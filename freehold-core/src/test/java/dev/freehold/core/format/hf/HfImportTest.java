@@ -149,6 +149,7 @@ class HfImportTest {
         try (GgufFile g = GgufFile.open(outs.get(1))) {
             assertThat(g.architecture()).contains("llama");
             assertThat(g.getLong("llama.attention.head_count_kv")).contains(1L);
+            assertThat(g.getLong("llama.attention.sliding_window")).contains(4096L);
         }
         for (LlamaCppOracle.Completion c : LlamaCppOracle.complete(outs, "Hello", 8)) {
             assertThat(c.tokens()).isNotEmpty();
