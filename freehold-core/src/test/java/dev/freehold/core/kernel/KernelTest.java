@@ -98,12 +98,15 @@ class KernelTest {
         Q8Activations a = new Q8Activations(cols);
         a.quantize(x, cols);
         float[] out = new float[ROWS];
+        float[][] batch = new float[3][ROWS];
         try (WorkerPool pool = new WorkerPool(1)) {
             m.matvec(x, out, pool);
+            m.matmul(new float[][] {gaussian(cols, 10), x, gaussian(cols, 11)}, batch, 3, pool);
         }
         for (int r = 0; r < ROWS; r++) {
             float scalar = ((Block32Matrix) m).dotQ8Scalar(r, a);
             assertThat(out[r]).as("%s row %d", type, r).isCloseTo(scalar, within(1e-4f * Math.max(1f, Math.abs(scalar))));
+            assertThat(Float.floatToRawIntBits(batch[1][r])).as("%s row %d in a batch", type, r).isEqualTo(Float.floatToRawIntBits(out[r]));
         }
     }
 
