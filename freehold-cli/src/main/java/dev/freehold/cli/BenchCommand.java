@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -45,6 +46,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "print results as JSON")
     boolean json;
+
+    @Option(names = "--compare-llamacpp", description = {"also run llama.cpp (de.kherud:llama) on the same file after Freehold and print",
+            "the ratio; needs the benchmark module's jar on the class path (see BENCHMARKS.md)"})
+    boolean compareLlamaCpp;
+
+    private static final String LLAMA_CPP_BENCH = "dev.freehold.bench.LlamaCppBench";
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -84,6 +91,16 @@ final class BenchCommand implements Callable<Integer> {
         for (int v : prompts) if (v < 0) throw new IllegalArgumentException("-p must not be negative");
         for (int v : gens) if (v < 0) throw new IllegalArgumentException("-n must not be negative");
         if (reps < 1) throw new IllegalArgumentException("-r must be positive");
+        java.lang.reflect.Method llamaCpp = null;
+        if (compareLlamaCpp) {
+            try {
+                llamaCpp = Class.forName(LLAMA_CPP_BENCH).getMethod("measure", Path.class, int.class, int[].class, int[].class, int.class);
+            } catch (ReflectiveOperationException | LinkageError e) {
+                throw new IllegalArgumentException("--compare-llamacpp needs llama.cpp's Java binding, which only the benchmark module carries: "
+                        + "./mvnw -P bench -pl freehold-bench -am package -DskipTests, then java --add-modules jdk.incubator.vector "
+                        + "--enable-native-access=ALL-UNNAMED -cp freehold-bench/target/benchmarks.jar dev.freehold.cli.Main bench ...");
+            }
+        }
         EngineOptions options = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
         List<Row> rows = new ArrayList<>();
@@ -113,6 +130,15 @@ final class BenchCommand implements Callable<Integer> {
                     for (int i = 1; i < gen; i++) logits = engine.forward(s, Sampler.argmax(logits));
                 }));
             }
+        }
+        // llama.cpp after Freehold's engine is closed, so that its threads and Freehold's workers do not compete
+        Map<String, Double> theirs = Map.of();
+        if (llamaCpp != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Double> measured = (Map<String, Double>) llamaCpp.invoke(null, model, options.threads(), prompts, gens, reps);
+            theirs = measured;
+        }
+        {
             if (json) {
                 ObjectMapper m = new ObjectMapper();
                 ArrayNode arr = m.createArrayNode();
@@ -121,6 +147,9 @@ final class BenchCommand implements Callable<Integer> {
                             .put("tokens_per_second", r.mean()).put("stddev", r.sd())
                             .put("rss_bytes", r.memory().rss()).put("rss_anonymous_bytes", r.memory().anonymous())
                             .put("rss_file_bytes", r.memory().file());
+                    if (theirs.containsKey(r.test())) {
+                        o.put("llamacpp_tokens_per_second", theirs.get(r.test())).put("ratio", r.mean() / theirs.get(r.test()));
+                    }
                     var runs = o.putArray("runs");
                     r.runs().forEach(runs::add);
                 }
@@ -131,6 +160,14 @@ final class BenchCommand implements Callable<Integer> {
                     Memory mem = r.memory();
                     out.printf(Locale.ROOT, "%-40s %8d %8s %9.2f ± %5.2f %26s%n", model.getFileName(), options.threads(), r.test(), r.mean(), r.sd(),
                             "%s (%s + %s)".formatted(mem.mib(mem.rss()), mem.mib(mem.anonymous()), mem.mib(mem.file())));
+                }
+                if (!theirs.isEmpty()) {
+                    out.printf(Locale.ROOT, "%nllama.cpp (de.kherud:llama build, generic AVX2), same file, same threads:%n");
+                    out.printf(Locale.ROOT, "%-8s %12s %12s %8s%n", "test", "Freehold", "llama.cpp", "ratio");
+                    for (Row r : rows) {
+                        Double t = theirs.get(r.test());
+                        if (t != null) out.printf(Locale.ROOT, "%-8s %12.2f %12.2f %8.2f%n", r.test(), r.mean(), t, r.mean() / t);
+                    }
                 }
             }
             out.flush();

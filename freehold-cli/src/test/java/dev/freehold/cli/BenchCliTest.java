@@ -33,5 +33,9 @@ class BenchCliTest {
         CliTest.Result negative = CliTest.run("bench", "-m", GenerateCliTest.model(), "-n", "-3");
         assertThat(negative.code()).isEqualTo(2);
         assertThat(negative.err()).contains("-n must not be negative");
+        // the comparison lives in the benchmark module, which the CLI alone does not carry
+        CliTest.Result compare = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "8", "-n", "0", "--compare-llamacpp");
+        assertThat(compare.code()).isEqualTo(2);
+        assertThat(compare.err()).contains("benchmarks.jar");
     }
 }

@@ -91,8 +91,9 @@ public final class Generator {
             }
             if (n == maxTokens) break;
             if (seq.length() >= seq.capacity()) {
-                // Context full: keep BOS, drop the older half of the rest, and go on (llama.cpp's context shift).
-                int keep = Math.min(1, seq.length());
+                // Context full: keep BOS if the sequence starts with it, drop the older half of the rest, and go
+                // on (llama.cpp's context shift with n_keep = 0, which keeps BOS when the model adds one).
+                int keep = seq.length() > 0 && seq.tokens()[0] == engine.tokenizer().vocabulary().bos() ? 1 : 0;
                 int discard = (seq.length() - keep) / 2;
                 if (discard < 1) {
                     reason = FinishReason.CONTEXT;

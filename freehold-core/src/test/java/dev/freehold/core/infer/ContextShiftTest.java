@@ -61,6 +61,10 @@ class ContextShiftTest {
             assertThat(r.tokens()).hasSize(150);
             assertThat(r.finishReason()).isEqualTo(Generator.FinishReason.LENGTH);
             assertThat(r.text()).startsWith("Once upon a time");
+            // without BOS nothing is kept: the shift drops the older half of everything
+            Generator.Result noBos = Generator.generate(e, new int[] {403, 407}, 150, 48, SamplingParams.greedy(), s -> { });
+            assertThat(noBos.tokens()).hasSize(150);
+            assertThat(noBos.finishReason()).isEqualTo(Generator.FinishReason.LENGTH);
         }
     }
 }
