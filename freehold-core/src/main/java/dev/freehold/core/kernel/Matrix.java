@@ -38,6 +38,7 @@ public class Matrix {
             case F32 -> new F32Matrix(data, rows, cols);
             case F16 -> new F16Matrix(data, rows, cols);
             case Q4_K -> new Q4KMatrix(data, rows, cols);
+            case Q5_K -> new Q5KMatrix(data, rows, cols);
             case Q6_K -> new Q6KMatrix(data, rows, cols);
             case Q8_0 -> new Q8Matrix(data, rows, cols);
             case Q4_0 -> new Q4Matrix(data, rows, cols);

@@ -20,57 +20,18 @@ import jdk.incubator.vector.VectorSpecies;
  * sums of each 16 activations, which line up with the weights' scale groups. This is the type llama.cpp's Q4_K_M
  * and Q5_K_M mixes use for the output and some FFN tensors. Needs AVX-512 vectors; elsewhere the reference path.
  */
-final class Q6KMatrix extends Matrix {
+final class Q6KMatrix extends KQuantMatrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
     private static final int BLOCK_BYTES = 210;
-
-    private final ThreadLocal<Q8KActivations> activations;
-    private final ThreadLocal<Q8KActivations[]> batchActivations = new ThreadLocal<>();
 
     Q6KMatrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q6_K, data, rows, cols);
-        activations = ThreadLocal.withInitial(() -> new Q8KActivations(cols));
-    }
-
-    @Override
-    public void matvec(float[] x, float[] out, WorkerPool pool) {
-        if (!VECTOR) {
-            super.matvec(x, out, pool);
-            return;
-        }
-        Q8KActivations a = activations.get();
-        a.quantize(x, cols);
-        pool.parallelFor(rows, (from, to) -> {
-            for (int r = from; r < to; r++) out[r] = dotQ8K(r, a);
-        });
-    }
-
-    /** Every vector with the row kernel of {@link #matvec}, row by row: bit-identical to it. */
-    @Override
-    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
-        if (!VECTOR) {
-            super.matmul(xs, outs, n, pool);
-            return;
-        }
-        Q8KActivations[] acts = batchActivations.get();
-        if (acts == null || acts.length < n) {
-            acts = new Q8KActivations[Math.max(n, 8)];
-            for (int t = 0; t < acts.length; t++) acts[t] = new Q8KActivations(cols);
-            batchActivations.set(acts);
-        }
-        for (int t = 0; t < n; t++) acts[t].quantize(xs[t], cols);
-        Q8KActivations[] a = acts;
-        pool.parallelFor(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                for (int t = 0; t < n; t++) outs[t][r] = dotQ8K(r, a[t]);
-            }
-        });
     }
 
     /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    @Override
     float dotQ8K(int row, Q8KActivations a) {
         long block = row * rowBytes;
         short[] xq = a.qs;

@@ -55,6 +55,7 @@ class LlamaCppProbabilityParityTest {
         tolerance.put(GgmlType.Q8_0, 3e-3);
         tolerance.put(GgmlType.Q4_0, 3e-3);
         tolerance.put(GgmlType.Q4_K, 3e-3);
+        tolerance.put(GgmlType.Q5_K, 3e-3);
         tolerance.put(GgmlType.Q6_K, 3e-3);
         Map<String, Double> measured = new LinkedHashMap<>();
         for (String arch : List.of("llama", "qwen2", "gemma2")) {

@@ -1,0 +1,60 @@
+package dev.freehold.core.kernel;
+
+import dev.freehold.core.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * K-quant weights (256-value super-blocks) multiplied as ggml does: the activation vector is quantised to Q8_K once
+ * per product and each type's row kernel multiplies integers. The batch path runs the same row kernel per vector,
+ * so a batch gives bit-identical results to one vector at a time. Needs AVX-512; elsewhere the reference path.
+ */
+abstract class KQuantMatrix extends Matrix {
+    static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
+
+    private final ThreadLocal<Q8KActivations> activations;
+    private final ThreadLocal<Q8KActivations[]> batchActivations = new ThreadLocal<>();
+
+    KQuantMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        super(type, data, rows, cols);
+        activations = ThreadLocal.withInitial(() -> new Q8KActivations(cols));
+    }
+
+    /** Row {@code row} times the Q8_K activations. */
+    abstract float dotQ8K(int row, Q8KActivations a);
+
+    @Override
+    public void matvec(float[] x, float[] out, WorkerPool pool) {
+        if (!VECTOR) {
+            super.matvec(x, out, pool);
+            return;
+        }
+        Q8KActivations a = activations.get();
+        a.quantize(x, cols);
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) out[r] = dotQ8K(r, a);
+        });
+    }
+
+    /** Every vector with the row kernel of {@link #matvec}, row by row (the row stays in cache): bit-identical to it. */
+    @Override
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        if (!VECTOR) {
+            super.matmul(xs, outs, n, pool);
+            return;
+        }
+        Q8KActivations[] acts = batchActivations.get();
+        if (acts == null || acts.length < n) {
+            acts = new Q8KActivations[Math.max(n, 8)];
+            for (int t = 0; t < acts.length; t++) acts[t] = new Q8KActivations(cols);
+            batchActivations.set(acts);
+        }
+        for (int t = 0; t < n; t++) acts[t].quantize(xs[t], cols);
+        Q8KActivations[] a = acts;
+        pool.parallelFor(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int t = 0; t < n; t++) outs[t][r] = dotQ8K(r, a[t]);
+            }
+        });
+    }
+}

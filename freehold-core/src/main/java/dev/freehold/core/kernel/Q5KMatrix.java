@@ -1,0 +1,83 @@
+package dev.freehold.core.kernel;
+
+import dev.freehold.core.tensor.Bits;
+import dev.freehold.core.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q5_K weights: Q4_K's layout (f16 d and dmin, twelve bytes of 6-bit scales and mins) with the fifth bit of each
+ * value in qh[32] at 16 and the nibbles at 48: bytes 32k..32k+31 of the nibbles hold sub-blocks 2k (low) and
+ * 2k+1 (high), and bit 2k / 2k+1 of qh[l] is the fifth bit of their value l. Arithmetic as {@link Q4KMatrix} with
+ * values 0..31 (a lane adds two products of at most 31 * 128). The main type of llama.cpp's Q5_K_M mix.
+ */
+final class Q5KMatrix extends KQuantMatrix {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final int BLOCK_BYTES = 176;
+
+    Q5KMatrix(MemorySegment data, int rows, int cols) {
+        super(GgmlType.Q5_K, data, rows, cols);
+    }
+
+    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    @Override
+    float dotQ8K(int row, Q8KActivations a) {
+        long block = row * rowBytes;
+        short[] xq = a.qs;
+        int[] bsums = a.bsums;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float minTerm = 0f;
+        for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
+            float dx = a.d[sb];
+            float d = Bits.f16(data, block) * dx;
+            float dmin = Bits.f16(data, block + 2) * dx;
+            long lo = data.get(Bits.LE_LONG, block + 4);
+            int hi = data.get(Bits.LE_INT, block + 12);
+            // scales and mins packed as in Q4_K (see there)
+            long scalesLo = lo & 0x3F3F3F3FL;
+            long scalesHi = (hi & 0x0F0F0F0FL) | ((lo >>> 2) & 0x30303030L);
+            long minsLo = (lo >>> 32) & 0x3F3F3F3FL;
+            long minsHi = ((hi >>> 4) & 0x0F0F0F0FL) | ((lo >>> 34) & 0x30303030L);
+            ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 16, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 32, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            int mins = 0;
+            for (int k = 0; k < 4; k++) {
+                long qs = block + 48 + 32L * k;
+                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs + 16, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                int o = 256 * sb + 64 * k;
+                ShortVector w0 = q0.and((short) 0x0F).or(h0.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                ShortVector w1 = q1.and((short) 0x0F).or(h1.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                IntVector pl = w0.mul(ShortVector.fromArray(S, xq, o)).add(w1.mul(ShortVector.fromArray(S, xq, o + 16))).reinterpretAsInts();
+                FloatVector sl = (FloatVector) pl.add(pl.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0);
+                long sc = k < 2 ? scalesLo >>> (16 * k) : scalesHi >>> (16 * k - 32);
+                long mn = k < 2 ? minsLo >>> (16 * k) : minsHi >>> (16 * k - 32);
+                acc0 = sl.fma(FloatVector.broadcast(F, d * (int) (sc & 0xFF)), acc0);
+                ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                IntVector ph = w2.mul(ShortVector.fromArray(S, xq, o + 32)).add(w3.mul(ShortVector.fromArray(S, xq, o + 48))).reinterpretAsInts();
+                FloatVector sh = (FloatVector) ph.add(ph.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0);
+                acc1 = sh.fma(FloatVector.broadcast(F, d * (int) ((sc >>> 8) & 0xFF)), acc1);
+                int g = 16 * sb + 4 * k;
+                mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
+            }
+            minTerm += dmin * mins;
+        }
+        return Dot.sumLanes(acc0.add(acc1)) - minTerm;
+    }
+}
