@@ -155,6 +155,30 @@ class KernelTest {
     }
 
     @org.junit.jupiter.api.Test
+    void bf16WidensEveryBitPatternExactly() {
+        // every bf16 pattern as a weight, times a unit vector: the product is the widened value itself (rows holding
+        // an infinity or NaN elsewhere give NaN on both paths, since inf * 0 is NaN)
+        byte[] all = new byte[65536 * 2];
+        for (int h = 0; h < 65536; h++) {
+            all[2 * h] = (byte) h;
+            all[2 * h + 1] = (byte) (h >>> 8);
+        }
+        int cols = 64;
+        Matrix fast = Matrix.of(GgmlType.BF16, MemorySegment.ofArray(all), 65536 / cols, cols);
+        Matrix ref = Matrix.reference(GgmlType.BF16, MemorySegment.ofArray(all), 65536 / cols, cols);
+        for (int r = 0; r < 65536 / cols; r++) {
+            for (int c = 0; c < cols; c++) {
+                float[] unit = new float[cols];
+                unit[c] = 1f;
+                float expected = ref.dot(r, unit);
+                float got = fast.dot(r, unit);
+                assertThat(Float.floatToRawIntBits(got) == Float.floatToRawIntBits(expected) || (Float.isNaN(got) && Float.isNaN(expected)))
+                        .as("bf16 0x%04x: %s vs %s", r * cols + c, got, expected).isTrue();
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void f16RowsWithInfinityOrNanGiveWhatTheReferenceGives() {
         float[] w = gaussian(ROWS * COLS, 11);
         w[3 * COLS + 100] = Float.POSITIVE_INFINITY;
@@ -191,7 +215,7 @@ class KernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void matmulEqualsMatvecBitForBitForEachVector(GgmlType type) {
         byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * COLS, 7));
         Matrix m = Matrix.of(type, MemorySegment.ofArray(w), ROWS, COLS);
