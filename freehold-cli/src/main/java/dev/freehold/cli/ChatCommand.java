@@ -113,6 +113,7 @@ final class ChatCommand implements Callable<Integer> {
                     continue;
                 }
                 stop.set(false);
+                int droppedBefore = conv.droppedMessages();
                 Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, s -> stop.set(true));
                 try {
                     conv.answer(text, maxTokens, sampler, piece -> {
@@ -125,6 +126,9 @@ final class ChatCommand implements Callable<Integer> {
                     terminal.handle(Terminal.Signal.INT, previous);
                 }
                 tw.println(stop.get() ? " [stopped]" : "");
+                if (conv.droppedMessages() > droppedBefore) {
+                    tw.println("(%d older messages left out to fit the context)".formatted(conv.droppedMessages() - droppedBefore));
+                }
                 tw.flush();
             }
         }
@@ -132,7 +136,9 @@ final class ChatCommand implements Callable<Integer> {
 
     /**
      * A conversation whose prompt prefix stays in the KV cache between turns. The reusable prefix is read from the
-     * sequence itself, so it stays right when a long answer shifted the context.
+     * sequence itself, so it stays right when a long answer shifted the context. When the conversation no longer
+     * fits the context with room for an answer, its oldest turns are dropped (the system message stays), as Ollama
+     * does; a single message too long for the context is refused with a clear error.
      */
     static final class Conversation {
         private final Engine engine;
@@ -155,11 +161,36 @@ final class ChatCommand implements Callable<Integer> {
             seq.truncate(0);
         }
 
+        /** Turns dropped so far to keep the conversation within the context. */
+        int droppedMessages() {
+            return dropped;
+        }
+
+        private int dropped;
+
         String answer(String user, int maxTokens, Sampler sampler, java.util.function.Consumer<String> onText,
                       java.util.function.BooleanSupplier cancelled) {
             messages.add(new ChatTemplate.Message("user", user));
-            String prompt = template.renderPrompt(messages, true, Map.of());
-            int[] ids = engine.tokenizer().encode(prompt, true, true);
+            // room for the answer: what was asked for, but at most a quarter of the context
+            int room = Math.max(1, Math.min(maxTokens > 0 ? maxTokens : Integer.MAX_VALUE, seq.capacity() / 4));
+            int first = system != null ? 1 : 0;
+            int[] ids;
+            while (true) {
+                ids = engine.tokenizer().encode(template.renderPrompt(messages, true, Map.of()), true, true);
+                if (ids.length + room <= seq.capacity()) break;
+                if (messages.size() - first <= 1) {
+                    messages.removeLast();
+                    throw new IllegalArgumentException("the message takes %d tokens with the chat template; the context holds %d (-c)"
+                            .formatted(ids.length, seq.capacity()));
+                }
+                // drop the oldest user message and the answer to it
+                messages.remove(first);
+                dropped++;
+                if (messages.size() - first > 1 && messages.get(first).role().equals("assistant")) {
+                    messages.remove(first);
+                    dropped++;
+                }
+            }
             int[] cached = seq.tokens();
             int common = 0;
             while (common < cached.length && common < ids.length && cached[common] == ids[common]) common++;

@@ -1,6 +1,7 @@
 package dev.freehold.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.freehold.core.chat.ChatTemplate;
 import dev.freehold.core.chat.ChatTemplates;
@@ -51,6 +52,28 @@ class ChatCliTest {
             messages.add(new ChatTemplate.Message("user", "Once upon a time"));
             messages.add(new ChatTemplate.Message("assistant", first));
             assertThat(fresh.answer("And then?", 30, greedy, s -> { }, () -> false)).isEqualTo(second);
+        }
+    }
+
+    @Test
+    void aLongConversationDropsItsOldestTurnsAndAnOverlongMessageIsRefused() throws Exception {
+        ChatTemplate template;
+        try (GgufFile f = GgufFile.open(model())) {
+            template = ChatTemplates.forModel(f.metadata(), Tokenizers.fromGguf(f), "chatml");
+        }
+        try (Engine engine = Engine.load(model(), new EngineOptions(2, EngineOptions.KvCacheType.F16))) {
+            ChatCommand.Conversation conv = new ChatCommand.Conversation(engine, template, 320, "Tell stories.");
+            Sampler greedy = new Sampler(SamplingParams.greedy());
+            for (int turn = 0; turn < 6; turn++) {
+                String answer = conv.answer("Tell me about the little dog and the big cat, turn " + turn, 12, greedy, s -> { }, () -> false);
+                assertThat(answer).isNotEmpty();
+            }
+            assertThat(conv.droppedMessages()).isPositive();
+            String tooLong = "once upon a time ".repeat(100);
+            assertThatThrownBy(() -> conv.answer(tooLong, 12, greedy, s -> { }, () -> false))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the context holds 320");
+            // and the conversation goes on afterwards
+            assertThat(conv.answer("And then?", 8, greedy, s -> { }, () -> false)).isNotNull();
         }
     }
 }
