@@ -6,9 +6,10 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Weights in 32-value blocks of small integers with an f16 scale at the block's start (Q8_0, Q4_0), multiplied as
- * ggml does: the activation vector is quantised to Q8_0 once, each block's integer products are summed exactly and
- * scaled by d_w * d_x. The vector kernels multiply in 16-bit integer lanes (products of two values in -128..127
+ * Weights in 32-value blocks of small integers with an f16 scale at the block's start (Q8_0, Q4_0, Q5_0, and with a
+ * minimum Q4_1, Q5_1), multiplied as ggml does: the activation vector is quantised to Q8_0 (Q8_1: the same values
+ * plus s = d * sum, for the types with a minimum) once, each block's integer products are summed exactly and
+ * scaled by d_w * d_x, plus m_w * s_x where there is a minimum. The vector kernels multiply in 16-bit integer lanes (products of two values in -128..127
  * and sums of two such products fit), because widening every weight to float costs twice as many instructions as
  * the multiply itself. Each subclass has its own row loop: with one loop shared through a virtual block decoder,
  * the JIT specialises it for whichever type runs first and the other runs at half speed. The batch path calls the
@@ -31,6 +32,27 @@ abstract class Block32Matrix extends Matrix {
 
     /** Row {@code row} times the quantised activations, with vector instructions. */
     abstract float dotQ8(int row, Q8Activations a);
+
+    /** Whether blocks carry a minimum (Q4_1, Q5_1: value = d * q + m), multiplied with the activations' s. */
+    boolean hasMin() {
+        return false;
+    }
+
+    /** The block's minimum m (f16 at offset 2), for types that have one. */
+    final float blockMin(long block) {
+        return Bits.f16(data, block + 2);
+    }
+
+    /** One block's contribution in scalar code: the tail of a row with an odd number of blocks. */
+    final float blockScalar(long block, Q8Activations a, int b) {
+        int sum = 0;
+        for (int j = 0; j < 32; j++) sum += blockValue(block, j) * a.qs[32 * b + j];
+        float r = sum * (Bits.f16(data, block) * a.d[b]);
+        return hasMin() ? r + blockMin(block) * a.s[b] : r;
+    }
+
+    /** Value j of the block as an integer (without the scale). */
+    abstract int blockValue(long block, int j);
 
     @Override
     public void matvec(float[] x, float[] out, WorkerPool pool) {
@@ -73,6 +95,7 @@ abstract class Block32Matrix extends Matrix {
             float s = 0f;
             for (int j = 0; j < 32; j++) s += w[j] * a.q[b * 32 + j];
             sum += s * (Bits.f16(data, block) * a.d[b]);
+            if (hasMin()) sum += blockMin(block) * a.s[b];
         }
         return sum;
     }

@@ -43,6 +43,9 @@ public class Matrix {
             case Q6_K -> new Q6KMatrix(data, rows, cols);
             case Q8_0 -> new Q8Matrix(data, rows, cols);
             case Q4_0 -> new Q4Matrix(data, rows, cols);
+            case Q4_1 -> new Q41Matrix(data, rows, cols);
+            case Q5_0 -> new Q50Matrix(data, rows, cols);
+            case Q5_1 -> new Q51Matrix(data, rows, cols);
             default -> new Matrix(type, data, rows, cols);
         };
     }

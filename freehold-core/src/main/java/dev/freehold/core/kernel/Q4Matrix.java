@@ -58,15 +58,14 @@ final class Q4Matrix extends Block32Matrix {
             acc1 = s1.fma(FloatVector.broadcast(F, Bits.f16(data, block1) * xd[b + 1]), acc1);
         }
         float sum = Dot.sumLanes(acc0.add(acc1));
-        if (b < nb) sum += lastBlock(block, xq, 32 * b) * (Bits.f16(data, block) * xd[b]);
+        if (b < nb) sum += blockScalar(block, a, b);
         return sum;
     }
 
-    /** The integer sum of an odd block count's last block, in scalar code (rows of an odd number of blocks are rare). */
-    private int lastBlock(long block, short[] xq, int i) {
-        int sum = 0;
-        for (int j = 0; j < 32; j++) sum += ((j < 16 ? Bits.u8(data, block + 2 + j) & 0x0F : Bits.u8(data, block + 2 + j - 16) >>> 4) - 8) * xq[i + j];
-        return sum;
+
+    @Override
+    int blockValue(long block, int j) {
+        return (j < 16 ? Bits.u8(data, block + 2 + j) & 0x0F : Bits.u8(data, block + 2 + j - 16) >>> 4) - 8;
     }
 
     @Override

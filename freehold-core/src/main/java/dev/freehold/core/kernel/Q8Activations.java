@@ -12,11 +12,13 @@ final class Q8Activations {
     final float[] q; // (n,) integer values -127..127
     final short[] qs; // the same values
     final float[] d; // (n/32,) block scales as f16-rounded floats
+    final float[] s; // (n/32,) d times the block's sum of values, f16-rounded: Q8_1's s, for Q4_1 and Q5_1
 
     Q8Activations(int n) {
         q = new float[n];
         qs = new short[n];
         d = new float[n / 32];
+        s = new float[n / 32];
     }
 
     void quantize(float[] x, int n) {
@@ -27,11 +29,14 @@ final class Q8Activations {
             float scale = amax / 127.f;
             float id = amax != 0f ? 127.f / amax : 0f;
             d[b] = Bits.roundTripF16(scale);
+            int sum = 0;
             for (int j = 0; j < 32; j++) {
                 float v = (float) Math.rint(x[o + j] * id);
                 q[o + j] = v;
                 qs[o + j] = (short) v;
+                sum += (int) v;
             }
+            s[b] = Bits.roundTripF16(sum * scale);
         }
     }
 }

@@ -36,7 +36,7 @@ class KernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void integerDotWithQuantisedActivationsVectorEqualsScalar(GgmlType type) {
         byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * COLS, 3));
         MemorySegment seg = MemorySegment.ofArray(w);
@@ -89,7 +89,7 @@ class KernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void integerDotHandlesAnOddNumberOfBlocks(GgmlType type) {
         int cols = 96; // three blocks: the vector loop takes two, the scalar tail one
         byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * cols, 8));
@@ -215,7 +215,7 @@ class KernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void matmulEqualsMatvecBitForBitForEachVector(GgmlType type) {
         byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * COLS, 7));
         Matrix m = Matrix.of(type, MemorySegment.ofArray(w), ROWS, COLS);
