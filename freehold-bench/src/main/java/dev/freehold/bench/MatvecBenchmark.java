@@ -39,7 +39,7 @@ public class MatvecBenchmark {
     static final int ROWS = 8192;
     static final int COLS = 8192;
 
-    @Param({"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16"})
+    @Param({"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16"})
     public String type;
 
     @Param({"1", "2"})

@@ -38,6 +38,8 @@ public class Matrix {
             case F32 -> new F32Matrix(data, rows, cols);
             case F16 -> new F16Matrix(data, rows, cols);
             case BF16 -> new BF16Matrix(data, rows, cols);
+            case Q2_K -> new Q2KMatrix(data, rows, cols);
+            case Q3_K -> new Q3KMatrix(data, rows, cols);
             case Q4_K -> new Q4KMatrix(data, rows, cols);
             case Q5_K -> new Q5KMatrix(data, rows, cols);
             case Q6_K -> new Q6KMatrix(data, rows, cols);

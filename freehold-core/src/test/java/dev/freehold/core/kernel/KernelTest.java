@@ -58,7 +58,7 @@ class KernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void kQuantIntegerDotEqualsReferenceWeightsTimesQ8KActivations(GgmlType type) {
         org.junit.jupiter.api.Assumptions.assumeTrue(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16,
                 "the K-quant integer kernels need AVX-512");
@@ -215,7 +215,7 @@ class KernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void matmulEqualsMatvecBitForBitForEachVector(GgmlType type) {
         byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * COLS, 7));
         Matrix m = Matrix.of(type, MemorySegment.ofArray(w), ROWS, COLS);

@@ -1,0 +1,75 @@
+package dev.freehold.core.kernel;
+
+import dev.freehold.core.tensor.Bits;
+import dev.freehold.core.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q2_K weights: super-blocks of 256 values, scales[16] at 0 (per 16 values: scale in the low nibble, min in the
+ * high one), qs[64] at 16 (2-bit values), f16 d at 80 and dmin at 82. Each half of 128 values takes 32 bytes of qs:
+ * value 32j + l (l < 16) is bits 2j..2j+1 of byte l, value 32j + 16 + l of byte 16 + l. value = d*sc*q - dmin*m.
+ * With Q8_K activations: per group of 16, d*sc*sum(q*qx) in integer lanes, the minima through the Q8_K sums.
+ */
+final class Q2KMatrix extends KQuantMatrix {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final int BLOCK_BYTES = 84;
+
+    Q2KMatrix(MemorySegment data, int rows, int cols) {
+        super(GgmlType.Q2_K, data, rows, cols);
+    }
+
+    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    @Override
+    float dotQ8K(int row, Q8KActivations a) {
+        long block = row * rowBytes;
+        short[] xq = a.qs;
+        int[] bsums = a.bsums;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float minTerm = 0f;
+        for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
+            float dx = a.d[sb];
+            float d = Bits.f16(data, block + 80) * dx;
+            float dmin = Bits.f16(data, block + 82) * dx;
+            // the 16 scale bytes in registers once per super-block (loads from the segment in the inner loop
+            // cost several times the loop's arithmetic, see Q6KMatrix)
+            long scalesLo = data.get(Bits.LE_LONG, block);
+            long scalesHi = data.get(Bits.LE_LONG, block + 8);
+            int mins = 0;
+            for (int half = 0; half < 2; half++) {
+                long scales = half == 0 ? scalesLo : scalesHi;
+                ShortVector qa = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 16 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector qb = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 32 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                for (int j = 0; j < 4; j++) {
+                    int g = 8 * half + 2 * j; // the group of values 128*half + 32j .. +16, and its scale
+                    int o = 256 * sb + 16 * g;
+                    int scA = (int) (scales >>> (16 * j)) & 0xFF;
+                    int scB = (int) (scales >>> (16 * j + 8)) & 0xFF;
+                    IntVector pa = qa.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S, xq, o)).reinterpretAsInts();
+                    FloatVector sa = (FloatVector) pa.add(pa.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    acc0 = sa.fma(FloatVector.broadcast(F, d * (scA & 0xF)), acc0);
+                    IntVector pb = qb.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S, xq, o + 16)).reinterpretAsInts();
+                    FloatVector sbv = (FloatVector) pb.add(pb.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    acc1 = sbv.fma(FloatVector.broadcast(F, d * (scB & 0xF)), acc1);
+                    int bs = 16 * sb + g;
+                    mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1];
+                }
+            }
+            minTerm += dmin * mins;
+        }
+        return Dot.sumLanes(acc0.add(acc1)) - minTerm;
+    }
+}
