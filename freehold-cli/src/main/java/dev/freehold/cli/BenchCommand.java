@@ -106,6 +106,14 @@ final class BenchCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         try (Engine engine = Engine.load(model, options)) {
             int vocab = engine.config().vocab();
+            int context = engine.config().contextLength();
+            // checked before anything is sized by them
+            for (int v : prompts) {
+                if (v > context) throw new IllegalArgumentException("-p %d exceeds the model's context of %d tokens".formatted(v, context));
+            }
+            for (int v : gens) {
+                if (v >= context) throw new IllegalArgumentException("-n %d does not fit the model's context of %d tokens".formatted(v, context));
+            }
             Random rnd = new Random(1);
             int longest = 1;
             for (int v : prompts) longest = Math.max(longest, v);
@@ -113,9 +121,6 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < tokens.length; i++) tokens[i] = rnd.nextInt(vocab);
             for (int prompt : prompts) {
                 if (prompt == 0) continue;
-                if (prompt > engine.config().contextLength()) {
-                    throw new IllegalArgumentException("-p %d exceeds the model's context of %d tokens".formatted(prompt, engine.config().contextLength()));
-                }
                 rows.add(measure("pp" + prompt, prompt, () -> {
                     Sequence s = engine.newSequence(prompt);
                     engine.forward(s, java.util.Arrays.copyOf(tokens, prompt));
@@ -123,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (int gen : gens) {
                 if (gen == 0) continue;
-                int capacity = Math.min(engine.config().contextLength(), gen + 1);
+                int capacity = gen + 1;
                 rows.add(measure("tg" + gen, gen, () -> {
                     Sequence s = engine.newSequence(capacity);
                     float[] logits = engine.forward(s, tokens[0]);
@@ -138,40 +143,38 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, Double> measured = (Map<String, Double>) llamaCpp.invoke(null, model, options.threads(), prompts, gens, reps);
             theirs = measured;
         }
-        {
-            if (json) {
-                ObjectMapper m = new ObjectMapper();
-                ArrayNode arr = m.createArrayNode();
-                for (Row r : rows) {
-                    var o = arr.addObject().put("model", model.toString()).put("threads", options.threads()).put("test", r.test())
-                            .put("tokens_per_second", r.mean()).put("stddev", r.sd())
-                            .put("rss_bytes", r.memory().rss()).put("rss_anonymous_bytes", r.memory().anonymous())
-                            .put("rss_file_bytes", r.memory().file());
-                    if (theirs.containsKey(r.test())) {
-                        o.put("llamacpp_tokens_per_second", theirs.get(r.test())).put("ratio", r.mean() / theirs.get(r.test()));
-                    }
-                    var runs = o.putArray("runs");
-                    r.runs().forEach(runs::add);
+        if (json) {
+            ObjectMapper m = new ObjectMapper();
+            ArrayNode arr = m.createArrayNode();
+            for (Row r : rows) {
+                var o = arr.addObject().put("model", model.toString()).put("threads", options.threads()).put("test", r.test())
+                        .put("tokens_per_second", r.mean()).put("stddev", r.sd())
+                        .put("rss_bytes", r.memory().rss()).put("rss_anonymous_bytes", r.memory().anonymous())
+                        .put("rss_file_bytes", r.memory().file());
+                if (theirs.containsKey(r.test())) {
+                    o.put("llamacpp_tokens_per_second", theirs.get(r.test())).put("ratio", r.mean() / theirs.get(r.test()));
                 }
-                out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
-            } else {
-                out.printf(Locale.ROOT, "%-40s %8s %8s %16s %26s%n", "model", "threads", "test", "t/s", "RSS MiB (anon + file)");
+                var runs = o.putArray("runs");
+                r.runs().forEach(runs::add);
+            }
+            out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
+        } else {
+            out.printf(Locale.ROOT, "%-40s %8s %8s %16s %26s%n", "model", "threads", "test", "t/s", "RSS MiB (anon + file)");
+            for (Row r : rows) {
+                Memory mem = r.memory();
+                out.printf(Locale.ROOT, "%-40s %8d %8s %9.2f ± %5.2f %26s%n", model.getFileName(), options.threads(), r.test(), r.mean(), r.sd(),
+                        "%s (%s + %s)".formatted(mem.mib(mem.rss()), mem.mib(mem.anonymous()), mem.mib(mem.file())));
+            }
+            if (!theirs.isEmpty()) {
+                out.printf(Locale.ROOT, "%nllama.cpp (de.kherud:llama build, generic AVX2), same file, same threads:%n");
+                out.printf(Locale.ROOT, "%-8s %12s %12s %8s%n", "test", "Freehold", "llama.cpp", "ratio");
                 for (Row r : rows) {
-                    Memory mem = r.memory();
-                    out.printf(Locale.ROOT, "%-40s %8d %8s %9.2f ± %5.2f %26s%n", model.getFileName(), options.threads(), r.test(), r.mean(), r.sd(),
-                            "%s (%s + %s)".formatted(mem.mib(mem.rss()), mem.mib(mem.anonymous()), mem.mib(mem.file())));
-                }
-                if (!theirs.isEmpty()) {
-                    out.printf(Locale.ROOT, "%nllama.cpp (de.kherud:llama build, generic AVX2), same file, same threads:%n");
-                    out.printf(Locale.ROOT, "%-8s %12s %12s %8s%n", "test", "Freehold", "llama.cpp", "ratio");
-                    for (Row r : rows) {
-                        Double t = theirs.get(r.test());
-                        if (t != null) out.printf(Locale.ROOT, "%-8s %12.2f %12.2f %8.2f%n", r.test(), r.mean(), t, r.mean() / t);
-                    }
+                    Double t = theirs.get(r.test());
+                    if (t != null) out.printf(Locale.ROOT, "%-8s %12.2f %12.2f %8.2f%n", r.test(), r.mean(), t, r.mean() / t);
                 }
             }
-            out.flush();
         }
+        out.flush();
         return 0;
     }
 

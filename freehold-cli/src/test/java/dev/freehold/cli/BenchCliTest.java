@@ -30,6 +30,13 @@ class BenchCliTest {
         CliTest.Result tooLong = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "100000", "-n", "0");
         assertThat(tooLong.code()).isEqualTo(2);
         assertThat(tooLong.err()).contains("exceeds the model's context");
+        // checked before the prompt buffer is sized by it
+        CliTest.Result huge = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "2000000000", "-n", "0");
+        assertThat(huge.code()).isEqualTo(2);
+        assertThat(huge.err()).contains("exceeds the model's context");
+        CliTest.Result longGen = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "0", "-n", "100000");
+        assertThat(longGen.code()).isEqualTo(2);
+        assertThat(longGen.err()).contains("does not fit the model's context");
         CliTest.Result negative = CliTest.run("bench", "-m", GenerateCliTest.model(), "-n", "-3");
         assertThat(negative.code()).isEqualTo(2);
         assertThat(negative.err()).contains("-n must not be negative");

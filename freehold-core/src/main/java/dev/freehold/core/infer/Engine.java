@@ -36,6 +36,9 @@ public final class Engine implements AutoCloseable {
     private final float[] ropeCos;
     private final float[] ropeSin;
     private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[256]);
+    private final Sequence[] chunkSequences = new Sequence[CHUNK]; // a single sequence's chunk, filled per forward
+    private final int[] chunkTokens = new int[CHUNK];
+    private final int[] chunkPositions = new int[CHUNK];
 
     /** Tokens per forward chunk: weight matrices are read once per chunk. */
     static final int CHUNK = 32;
@@ -133,16 +136,14 @@ public final class Engine implements AutoCloseable {
         }
         for (int from = 0; from < tokens.length; from += CHUNK) {
             int n = Math.min(CHUNK, tokens.length - from);
-            Sequence[] seqs = new Sequence[n];
-            int[] toks = new int[n];
-            int[] positions = new int[n];
             for (int t = 0; t < n; t++) {
-                seqs[t] = s;
-                toks[t] = tokens[from + t];
-                positions[t] = s.length + t;
+                chunkSequences[t] = s;
+                chunkTokens[t] = tokens[from + t];
+                chunkPositions[t] = s.length + t;
             }
-            chunk(seqs, toks, positions, n);
-            s.append(toks, 0, n);
+            chunk(chunkSequences, chunkTokens, chunkPositions, 0, n);
+            Arrays.fill(chunkSequences, 0, n, null); // do not keep the sequence (and its cache) reachable
+            s.append(tokens, from, n);
             if (from + n == tokens.length) outputLogits(bx[n - 1]);
         }
         return logits;
@@ -191,8 +192,7 @@ public final class Engine implements AutoCloseable {
         List<float[]> out = new java.util.ArrayList<>(java.util.Collections.nCopies(batch.size(), (float[]) null));
         for (int from = 0; from < total; from += CHUNK) {
             int n = Math.min(CHUNK, total - from);
-            chunk(Arrays.copyOfRange(seqs, from, from + n), Arrays.copyOfRange(toks, from, from + n),
-                    Arrays.copyOfRange(positions, from, from + n), n);
+            chunk(seqs, toks, positions, from, n);
             for (int b = 0; b < batch.size(); b++) {
                 int li = lastIndex[b];
                 if (li >= from && li < from + n) {
@@ -210,20 +210,20 @@ public final class Engine implements AutoCloseable {
      * once for the chunk (matrix-matrix), K and V are cached first, then each token attends to its sequence's cache up
      * to its own position. Leaves the final hidden states in {@code bx}.
      */
-    private void chunk(Sequence[] seqs, int[] tokens, int[] positions, int n) {
+    private void chunk(Sequence[] seqs, int[] tokens, int[] positions, int from, int n) {
         ModelConfig c = config;
         Architecture arch = c.architecture();
         int dim = c.dim();
         float embeddingScale = arch.scaledEmbedding() ? (float) Math.sqrt(dim) : 1f;
         for (int t = 0; t < n; t++) {
-            w.tokenEmbedding.row(tokens[t], bx[t]);
+            w.tokenEmbedding.row(tokens[from + t], bx[t]);
             if (embeddingScale != 1f) for (int i = 0; i < dim; i++) bx[t][i] *= embeddingScale;
-            ropeAngles(positions[t]);
+            ropeAngles(positions[from + t]);
             System.arraycopy(ropeCos, 0, bcos[t], 0, ropeCos.length);
             System.arraycopy(ropeSin, 0, bsin[t], 0, ropeSin.length);
         }
         int maxPos = 0;
-        for (int t = 0; t < n; t++) maxPos = Math.max(maxPos, positions[t]);
+        for (int t = 0; t < n; t++) maxPos = Math.max(maxPos, positions[from + t]);
         int scoreLength = maxPos + 1;
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer L = w.layers[l];
@@ -239,7 +239,7 @@ public final class Engine implements AutoCloseable {
                 }
                 rope(bq[t], c.heads(), bcos[t], bsin[t]);
                 rope(bk[t], c.kvHeads(), bcos[t], bsin[t]);
-                cache(seqs[t], l, positions[t], bk[t], bv[t]);
+                cache(seqs[from + t], l, positions[from + t], bk[t], bv[t]);
             }
             int layer = l;
             int window = c.slidingLayer(l) ? c.slidingWindow() : 0;
@@ -251,7 +251,7 @@ public final class Engine implements AutoCloseable {
                 }
                 for (int i = a; i < b; i++) {
                     int t = i / c.heads();
-                    attendHead(seqs[t], layer, positions[t], window, i % c.heads(), bq[t], batt[t], sc);
+                    attendHead(seqs[from + t], layer, positions[from + t], window, i % c.heads(), bq[t], batt[t], sc);
                 }
             });
             L.wo().matmul(batt, bxb2, n, pool);
@@ -406,7 +406,7 @@ public final class Engine implements AutoCloseable {
             sum += e;
         }
         float inv = 1f / sum;
-        java.util.Arrays.fill(out, qo, qo + hd, 0f);
+        Arrays.fill(out, qo, qo + hd, 0f);
         for (int t = first; t <= pos; t++) {
             float p = sc[t] * inv;
             int vo = t * c.kvDim() + kvo;
