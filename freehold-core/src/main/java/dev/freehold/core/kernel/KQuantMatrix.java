@@ -20,6 +20,22 @@ abstract class KQuantMatrix extends Matrix {
         activations = ThreadLocal.withInitial(() -> new Q8KActivations(cols));
     }
 
+    /**
+     * The eight 6-bit sub-block scales of Q4_K/Q5_K's twelve packed bytes (bytes 0..7 in {@code lo}, 8..11 in
+     * {@code hi}), one per byte of the result: scale j < 4 is bits 0..5 of byte j; scale j >= 4 is the low nibble
+     * of byte j + 4 with bits 6..7 of byte j - 4 on top.
+     */
+    static long q4kScales(long lo, int hi) {
+        long high = (hi & 0x0F0F0F0FL) | ((lo >>> 2) & 0x30303030L);
+        return (lo & 0x3F3F3F3FL) | high << 32;
+    }
+
+    /** The eight 6-bit minima likewise: min j < 4 is bits 0..5 of byte j + 4; min j >= 4 the high nibble of byte j + 4 with bits 6..7 of byte j on top. */
+    static long q4kMins(long lo, int hi) {
+        long high = ((hi >>> 4) & 0x0F0F0F0FL) | ((lo >>> 34) & 0x30303030L);
+        return ((lo >>> 32) & 0x3F3F3F3FL) | high << 32;
+    }
+
     /** Row {@code row} times the Q8_K activations. */
     abstract float dotQ8K(int row, Q8KActivations a);
 

@@ -44,12 +44,8 @@ final class Q4KMatrix extends KQuantMatrix {
             float dmin = Bits.f16(data, block + 2) * dx;
             long lo = data.get(Bits.LE_LONG, block + 4);
             int hi = data.get(Bits.LE_INT, block + 12);
-            // the eight 6-bit scales, bytes of two longs: bits 0..5 of lo's bytes 0..3, and for j >= 4 the
-            // low nibble of hi's byte j-4 with bits 6..7 of lo's byte j-4 on top
-            long scalesLo = lo & 0x3F3F3F3FL;
-            long scalesHi = (hi & 0x0F0F0F0FL) | ((lo >>> 2) & 0x30303030L);
-            long minsLo = (lo >>> 32) & 0x3F3F3F3FL;
-            long minsHi = ((hi >>> 4) & 0x0F0F0F0FL) | ((lo >>> 34) & 0x30303030L);
+            long scales = q4kScales(lo, hi);
+            long minima = q4kMins(lo, hi);
             int mins = 0;
             for (int k = 0; k < 4; k++) {
                 long qs = block + 16 + 32L * k;
@@ -62,8 +58,8 @@ final class Q4KMatrix extends KQuantMatrix {
                         .add(q1.and((short) 0x0F).mul(ShortVector.fromArray(S, xq, o + 16))).reinterpretAsInts();
                 FloatVector sl = (FloatVector) pl.add(pl.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                         .convert(VectorOperators.I2F, 0);
-                long sc = k < 2 ? scalesLo >>> (16 * k) : scalesHi >>> (16 * k - 32);
-                long mn = k < 2 ? minsLo >>> (16 * k) : minsHi >>> (16 * k - 32);
+                long sc = scales >>> (16 * k);
+                long mn = minima >>> (16 * k);
                 acc0 = sl.fma(FloatVector.broadcast(F, d * (int) (sc & 0xFF)), acc0);
                 IntVector ph = q0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, xq, o + 32))
                         .add(q1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, xq, o + 48))).reinterpretAsInts();

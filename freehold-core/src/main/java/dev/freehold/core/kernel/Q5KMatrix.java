@@ -42,11 +42,8 @@ final class Q5KMatrix extends KQuantMatrix {
             float dmin = Bits.f16(data, block + 2) * dx;
             long lo = data.get(Bits.LE_LONG, block + 4);
             int hi = data.get(Bits.LE_INT, block + 12);
-            // scales and mins packed as in Q4_K (see there)
-            long scalesLo = lo & 0x3F3F3F3FL;
-            long scalesHi = (hi & 0x0F0F0F0FL) | ((lo >>> 2) & 0x30303030L);
-            long minsLo = (lo >>> 32) & 0x3F3F3F3FL;
-            long minsHi = ((hi >>> 4) & 0x0F0F0F0FL) | ((lo >>> 34) & 0x30303030L);
+            long scales = q4kScales(lo, hi);
+            long minima = q4kMins(lo, hi);
             ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 16, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 32, ByteOrder.LITTLE_ENDIAN)
@@ -64,8 +61,8 @@ final class Q5KMatrix extends KQuantMatrix {
                 IntVector pl = w0.mul(ShortVector.fromArray(S, xq, o)).add(w1.mul(ShortVector.fromArray(S, xq, o + 16))).reinterpretAsInts();
                 FloatVector sl = (FloatVector) pl.add(pl.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                         .convert(VectorOperators.I2F, 0);
-                long sc = k < 2 ? scalesLo >>> (16 * k) : scalesHi >>> (16 * k - 32);
-                long mn = k < 2 ? minsLo >>> (16 * k) : minsHi >>> (16 * k - 32);
+                long sc = scales >>> (16 * k);
+                long mn = minima >>> (16 * k);
                 acc0 = sl.fma(FloatVector.broadcast(F, d * (int) (sc & 0xFF)), acc0);
                 ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
                 ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
