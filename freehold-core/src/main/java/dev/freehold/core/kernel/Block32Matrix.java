@@ -27,9 +27,6 @@ abstract class Block32Matrix extends Matrix {
         this.activations = ThreadLocal.withInitial(() -> new Q8Activations(cols));
     }
 
-    /** The block's 32 integers (without the scale) into w[0..32): the scalar reference. */
-    abstract void decodeBlock(long block, float[] w);
-
     /** Row {@code row} times the quantised activations, with vector instructions. */
     abstract float dotQ8(int row, Q8Activations a);
 
@@ -87,13 +84,11 @@ abstract class Block32Matrix extends Matrix {
 
     /** Scalar reference of {@link #dotQ8}: exact integer block sums scaled by d_w * d_x. */
     float dotQ8Scalar(int row, Q8Activations a) {
-        float[] w = new float[32];
         float sum = 0f;
         long block = row * rowBytes;
         for (int b = 0; b < cols / 32; b++, block += type.blockBytes()) {
-            decodeBlock(block, w);
             float s = 0f;
-            for (int j = 0; j < 32; j++) s += w[j] * a.q[b * 32 + j];
+            for (int j = 0; j < 32; j++) s += blockValue(block, j) * a.q[b * 32 + j];
             sum += s * (Bits.f16(data, block) * a.d[b]);
             if (hasMin()) sum += blockMin(block) * a.s[b];
         }

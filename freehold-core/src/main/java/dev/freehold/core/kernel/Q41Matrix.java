@@ -73,12 +73,6 @@ final class Q41Matrix extends Block32Matrix {
 
     @Override
     int blockValue(long block, int j) {
-        int nibble = j < 16 ? Bits.u8(data, block + QS + j) & 0x0F : Bits.u8(data, block + QS + j - 16) >>> 4;
-        return nibble;
-    }
-
-    @Override
-    void decodeBlock(long block, float[] w) {
-        for (int j = 0; j < 32; j++) w[j] = blockValue(block, j);
+        return j < 16 ? Bits.u8(data, block + QS + j) & 0x0F : Bits.u8(data, block + QS + j - 16) >>> 4;
     }
 }

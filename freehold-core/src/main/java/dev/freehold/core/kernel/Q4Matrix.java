@@ -62,18 +62,8 @@ final class Q4Matrix extends Block32Matrix {
         return sum;
     }
 
-
     @Override
     int blockValue(long block, int j) {
         return (j < 16 ? Bits.u8(data, block + 2 + j) & 0x0F : Bits.u8(data, block + 2 + j - 16) >>> 4) - 8;
-    }
-
-    @Override
-    void decodeBlock(long block, float[] w) {
-        for (int j = 0; j < 16; j++) {
-            int q = Bits.u8(data, block + 2 + j);
-            w[j] = (q & 0x0F) - 8;
-            w[j + 16] = (q >>> 4) - 8;
-        }
     }
 }

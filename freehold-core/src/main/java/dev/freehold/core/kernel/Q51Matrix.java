@@ -79,9 +79,4 @@ final class Q51Matrix extends Block32Matrix {
         int nibble = j < 16 ? Bits.u8(data, block + QS + j) & 0x0F : Bits.u8(data, block + QS + j - 16) >>> 4;
         return nibble | ((data.get(Bits.LE_INT, block + 4) >>> j) & 1) << 4;
     }
-
-    @Override
-    void decodeBlock(long block, float[] w) {
-        for (int j = 0; j < 32; j++) w[j] = blockValue(block, j);
-    }
 }

@@ -64,9 +64,4 @@ final class Q8Matrix extends Block32Matrix {
     int blockValue(long block, int j) {
         return Bits.s8(data, block + 2 + j);
     }
-
-    @Override
-    void decodeBlock(long block, float[] w) {
-        for (int j = 0; j < 32; j++) w[j] = Bits.s8(data, block + 2 + j);
-    }
 }
