@@ -65,7 +65,9 @@ public record ModelConfig(Architecture architecture, int dim, int ffn, int layer
             if (layers == 46) queryScale = (float) (1.0 / Math.sqrt((float) (dim / heads)));
             attnSoftcap = (float) number(md, a + ".attn_logit_softcapping", 50.0);
             finalSoftcap = (float) number(md, a + ".final_logit_softcapping", 30.0);
-            if (!(attnSoftcap > 0) || !(finalSoftcap > 0)) throw new ModelConfigException("soft-capping values must be positive");
+            if (!(attnSoftcap > 0 && attnSoftcap < Float.POSITIVE_INFINITY) || !(finalSoftcap > 0 && finalSoftcap < Float.POSITIVE_INFINITY)) {
+                throw new ModelConfigException("soft-capping values must be positive and finite, not %s and %s".formatted(attnSoftcap, finalSoftcap));
+            }
             if (window == 0) window = 4096;
         }
         return new ModelConfig(arch, dim, ffn, layers, heads, kvHeads, headDim, vocab, ctx, eps, base, ropeDims, queryScale,
