@@ -112,6 +112,11 @@ public final class Engine implements AutoCloseable {
         return file.path();
     }
 
+    /** The model file's metadata (architecture, tokenizer, chat template, ...). */
+    public java.util.Map<String, dev.freehold.core.format.gguf.GgufValue> metadata() {
+        return file.metadata();
+    }
+
     /** A new, empty sequence able to hold {@code capacity} positions (at most the model's context length). */
     public Sequence newSequence(int capacity) {
         if (capacity < 1 || capacity > config.contextLength()) {
@@ -149,17 +154,24 @@ public final class Engine implements AutoCloseable {
         return logits;
     }
 
-    /** One entry of a batch: tokens to append to a sequence. */
-    public record BatchEntry(Sequence sequence, int[] tokens) {
+    /**
+     * One entry of a batch: tokens to append to a sequence, and whether the logits after the last one are wanted (a
+     * prompt chunk that is not the prompt's last needs none, which saves the output matrix: often the largest).
+     */
+    public record BatchEntry(Sequence sequence, int[] tokens, boolean wantLogits) {
+        public BatchEntry(Sequence sequence, int[] tokens) {
+            this(sequence, tokens, true);
+        }
     }
 
     /**
      * Runs several sequences in one pass (continuous batching): every weight matrix is read once for all the tokens
      * of the batch. Returns, per entry, a copy of the logits after its last token. Each entry's results are
-     * bit-identical to running it alone, since every token's arithmetic is the same in both cases.
+     * bit-identical to running it alone, since every token's arithmetic is the same in both cases. Entries that want
+     * no logits get {@code null}.
      */
     public List<float[]> forward(List<BatchEntry> batch) {
-        if (batch.size() == 1) return List.of(forward(batch.getFirst().sequence(), batch.getFirst().tokens()).clone());
+        if (batch.isEmpty()) throw new IllegalArgumentException("an empty batch");
         int total = 0;
         java.util.Set<Sequence> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (BatchEntry e : batch) {
@@ -195,7 +207,7 @@ public final class Engine implements AutoCloseable {
             chunk(seqs, toks, positions, from, n);
             for (int b = 0; b < batch.size(); b++) {
                 int li = lastIndex[b];
-                if (li >= from && li < from + n) {
+                if (li >= from && li < from + n && batch.get(b).wantLogits()) {
                     outputLogits(bx[li - from]);
                     out.set(b, logits.clone());
                 }

@@ -17,8 +17,26 @@ public final class Sampler {
     private float[] probs = new float[0];
     private long[] keys = new long[0];
 
+    private final int[] biasIds;
+    private final float[] biasValues;
+
     public Sampler(SamplingParams params) {
+        this(params, java.util.Map.of());
+    }
+
+    /**
+     * @param logitBias added to a token's logit before every other step (as OpenAI's {@code logit_bias}; -100 all but
+     *                  bans a token, +100 all but forces it). Ids outside the vocabulary are ignored.
+     */
+    public Sampler(SamplingParams params, java.util.Map<Integer, Float> logitBias) {
         this.p = params;
+        this.biasIds = new int[logitBias.size()];
+        this.biasValues = new float[logitBias.size()];
+        int i = 0;
+        for (var e : new java.util.TreeMap<>(logitBias).entrySet()) {
+            biasIds[i] = e.getKey();
+            biasValues[i++] = e.getValue();
+        }
         this.random = new SplittableRandom(params.seed());
         this.recent = new int[Math.max(1, params.penaltyLastN())];
     }
@@ -32,6 +50,9 @@ public final class Sampler {
 
     /** Chooses the next token; {@code logits} may be modified. */
     public int sample(float[] logits) {
+        for (int i = 0; i < biasIds.length; i++) {
+            if (biasIds[i] >= 0 && biasIds[i] < logits.length) logits[biasIds[i]] += biasValues[i];
+        }
         applyPenalties(logits);
         if (p.isGreedy()) return argmax(logits);
         int n = logits.length;

@@ -94,4 +94,16 @@ class SamplerTest {
         assertThat(presence.sample(logits.clone())).isEqualTo(1);
         assertThatThrownBy(() -> params(Float.NaN, 0, 1f, 0f, 1)).hasMessageContaining("temperature");
     }
+
+    @Test
+    void logitBiasBansAndForcesTokensBeforeTheOtherSteps() {
+        float[] logits = {5f, 1f, 0f, -1f};
+        Sampler banned = new Sampler(SamplingParams.greedy(), java.util.Map.of(0, -100f));
+        assertThat(banned.sample(logits.clone())).isEqualTo(1);
+        Sampler forced = new Sampler(params(1f, 0, 1f, 0f, 11), java.util.Map.of(3, 100f, 99, 5f)); // 99: outside, ignored
+        for (int i = 0; i < 200; i++) assertThat(forced.sample(logits.clone())).isEqualTo(3);
+        // top-k 1 sees the biased logits: the biased token is the only candidate
+        Sampler topK = new Sampler(params(1f, 1, 1f, 0f, 5), java.util.Map.of(2, 6f));
+        assertThat(topK.sample(logits.clone())).isEqualTo(2);
+    }
 }
