@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "freehold", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run, adapt and inspect open-weight language models on your own hardware.",
         subcommands = {InspectCommand.class, ConvertCommand.class, QuantizeCommand.class, TokenizeCommand.class,
-                DetokenizeCommand.class, GenerateCommand.class, ChatCommand.class, BenchCommand.class, FixtureCommand.class,
+                DetokenizeCommand.class, GenerateCommand.class, ChatCommand.class, ServeCommand.class, BenchCommand.class, FixtureCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -29,6 +29,13 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // The server logs through SLF4J (simple binding): its access log at info, the HTTP library's chatter only
+        // when it matters. Users override any of these with -D.
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.log.io.javalin", "warn");
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -1,0 +1,389 @@
+package dev.freehold.server.generation;
+
+import dev.freehold.core.infer.Engine;
+import dev.freehold.core.infer.Sequence;
+import dev.freehold.core.sample.Logprobs;
+import dev.freehold.core.sample.Sampler;
+import dev.freehold.core.sample.SamplingParams;
+import dev.freehold.core.sample.StopStrings;
+import dev.freehold.core.tokenizer.IncrementalDecoder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Continuous batching for one model: a single thread owns the engine and, step after step, runs every active
+ * sequence in one batched forward pass. Requests join between steps; prompts go in chunks of at most
+ * {@code promptBatch} tokens per step in all, so a long prompt does not stall the streams already running. Each
+ * sequence's tokens come out exactly as they would alone (the engine's batch is bit-identical per sequence).
+ *
+ * <p>Sequences (their KV caches) are kept in slots and reused: a new request takes the free slot whose cached tokens
+ * share the longest prefix with its prompt, so a conversation's next turn only runs its new tokens.
+ */
+public final class Scheduler implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+
+    /**
+     * @param parallel     sequences generated at once
+     * @param maxQueue     requests that may wait for a free sequence; beyond it, {@link Rejected}
+     * @param contextSize  positions per sequence (prompt and output)
+     * @param promptBatch  prompt tokens run per step, over all sequences
+     */
+    public record Options(int parallel, int maxQueue, int contextSize, int promptBatch) {
+        public Options {
+            if (parallel < 1) throw new IllegalArgumentException("parallel must be at least 1");
+            if (maxQueue < 0) throw new IllegalArgumentException("the queue length must not be negative");
+            if (contextSize < 2) throw new IllegalArgumentException("the context must hold at least 2 positions");
+            if (promptBatch < 1) throw new IllegalArgumentException("the prompt batch must be at least 1");
+        }
+    }
+
+    /** Observations for metrics; called on the scheduler's thread, so they must be quick. */
+    public interface Listener {
+        default void queueChanged(int waiting, int active) {
+        }
+
+        default void firstToken(long nanosSinceSubmit) {
+        }
+
+        default void finished(int promptTokens, int completionTokens, long generationNanos) {
+        }
+    }
+
+    /** Thrown by {@link #submit} when every sequence is busy and the queue is full. */
+    public static final class Rejected extends Exception {
+        Rejected(String message) {
+            super(message);
+        }
+    }
+
+    private final Engine engine;
+    private final Options options;
+    private final Listener listener;
+    private final Set<Integer> endOfGeneration;
+    private final int bos;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    private final List<Job> active = new ArrayList<>();
+    private final List<Sequence> freeSlots = new ArrayList<>();
+    private int slotsCreated;
+    private volatile boolean closed;
+    private final Thread thread;
+
+    public Scheduler(Engine engine, Options options, Listener listener, String name) {
+        if (options.contextSize() > engine.config().contextLength()) {
+            throw new IllegalArgumentException("the context size %d exceeds the model's %d"
+                    .formatted(options.contextSize(), engine.config().contextLength()));
+        }
+        this.engine = engine;
+        this.options = options;
+        this.listener = listener;
+        this.endOfGeneration = engine.tokenizer().vocabulary().endOfGeneration();
+        this.bos = engine.tokenizer().vocabulary().bos();
+        this.thread = Thread.ofPlatform().name("freehold-scheduler-" + name).daemon().start(this::run);
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /** Sequences generating now and requests waiting, for {@code /api/ps} and metrics. */
+    public int activeCount() {
+        lock.lock();
+        try {
+            return active.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int waitingCount() {
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues a generation. The prompt must be non-empty, of valid ids, and shorter than the context.
+     *
+     * @throws Rejected when {@code parallel} sequences run and {@code maxQueue} wait already
+     */
+    public Generation submit(int[] prompt, SamplingParams sampling, Map<Integer, Float> logitBias, int maxTokens,
+                             List<String> stop, int topLogprobs) throws Rejected {
+        if (prompt.length == 0) throw new IllegalArgumentException("an empty prompt");
+        if (prompt.length >= options.contextSize()) {
+            throw new IllegalArgumentException("the prompt has %d tokens, the context holds %d"
+                    .formatted(prompt.length, options.contextSize()));
+        }
+        Generation g = new Generation(prompt.length);
+        Sampler sampler = new Sampler(sampling, logitBias);
+        for (int t : prompt) sampler.accept(t);
+        Job job = new Job(g, prompt.clone(), sampler, new StopStrings(stop), maxTokens, topLogprobs);
+        lock.lock();
+        try {
+            if (closed) throw new Rejected("the server is shutting down");
+            int busy = active.size() + waiting.size();
+            if (busy >= options.parallel() + options.maxQueue()) {
+                throw new Rejected("%d requests are running and %d waiting; try again later"
+                        .formatted(active.size(), waiting.size()));
+            }
+            waiting.addLast(job);
+            listener.queueChanged(waiting.size(), active.size());
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return g;
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                if (!admit()) continue;
+                step();
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException | Error e) {
+                // An engine failure ends the sequences in this step; the scheduler goes on serving.
+                LOG.error("generation step failed", e);
+                List<Job> failed;
+                lock.lock();
+                try {
+                    failed = new ArrayList<>(active);
+                } finally {
+                    lock.unlock();
+                }
+                for (Job j : failed) {
+                    j.generation.emit(new GenerationEvent.Failed("the engine failed: " + e));
+                    release(j, true);
+                }
+            }
+        }
+    }
+
+    /** Moves waiting requests into free sequences; waits while there is nothing to do. False if woken to re-check. */
+    private boolean admit() throws InterruptedException {
+        lock.lock();
+        try {
+            waiting.removeIf(j -> {
+                if (!j.generation.cancelled()) return false;
+                j.generation.emit(new GenerationEvent.Done(GenerationEvent.FinishReason.CANCELLED, "", j.prompt.length, 0, 0,
+                        System.nanoTime() - j.submitted, 0, 0));
+                return true;
+            });
+            while (active.size() < options.parallel() && !waiting.isEmpty()) {
+                Job j = waiting.removeFirst();
+                assignSlot(j);
+                j.started = System.nanoTime();
+                active.add(j);
+            }
+            listener.queueChanged(waiting.size(), active.size());
+            if (active.isEmpty()) {
+                if (!closed) work.await();
+                return false;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives the job the free sequence sharing the longest prefix with its prompt (a new one if none is free yet). */
+    private void assignSlot(Job j) {
+        Sequence best = null;
+        int bestCommon = -1;
+        for (Sequence s : freeSlots) {
+            int common = commonPrefix(s.tokens(), j.prompt);
+            if (common > bestCommon) {
+                best = s;
+                bestCommon = common;
+            }
+        }
+        if (best == null || (bestCommon == 0 && slotsCreated < options.parallel())) {
+            // Keep cached conversations for later turns while fresh slots are still to be had.
+            best = engine.newSequence(options.contextSize());
+            slotsCreated++;
+            bestCommon = 0;
+        } else {
+            freeSlots.remove(best);
+        }
+        // At least the prompt's last token must run, to get the logits after it.
+        int reuse = Math.min(bestCommon, j.prompt.length - 1);
+        best.truncate(reuse);
+        j.sequence = best;
+        j.fed = reuse;
+        j.cached = reuse;
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int n = Math.min(a.length, b.length);
+        int i = 0;
+        while (i < n && a[i] == b[i]) i++;
+        return i;
+    }
+
+    private void step() {
+        List<Job> running;
+        lock.lock();
+        try {
+            running = new ArrayList<>(active);
+        } finally {
+            lock.unlock();
+        }
+        List<Engine.BatchEntry> batch = new ArrayList<>(running.size());
+        List<Job> owners = new ArrayList<>(running.size());
+        List<Integer> fedNow = new ArrayList<>(running.size());
+        int budget = options.promptBatch();
+        for (Job j : running) {
+            if (j.generation.cancelled()) {
+                finish(j, GenerationEvent.FinishReason.CANCELLED);
+                continue;
+            }
+            if (j.fed < j.prompt.length) {
+                if (budget == 0) continue;
+                int n = Math.min(budget, j.prompt.length - j.fed);
+                budget -= n;
+                boolean last = j.fed + n == j.prompt.length;
+                batch.add(new Engine.BatchEntry(j.sequence, Arrays.copyOfRange(j.prompt, j.fed, j.fed + n), last));
+                owners.add(j);
+                fedNow.add(n);
+            } else {
+                batch.add(new Engine.BatchEntry(j.sequence, new int[] {j.pending}, true));
+                owners.add(j);
+                fedNow.add(0);
+            }
+        }
+        if (batch.isEmpty()) return;
+        List<float[]> logits = engine.forward(batch);
+        for (int i = 0; i < owners.size(); i++) {
+            Job j = owners.get(i);
+            j.fed += fedNow.get(i);
+            float[] l = logits.get(i);
+            if (l == null) continue;
+            if (j.promptDone == 0) j.promptDone = System.nanoTime();
+            next(j, l);
+        }
+    }
+
+    /** Samples the job's next token from its logits and reports it, or ends the job. */
+    private void next(Job j, float[] logits) {
+        if (j.generated >= j.maxTokens) {
+            finish(j, GenerationEvent.FinishReason.LENGTH);
+            return;
+        }
+        float[] raw = j.topLogprobs >= 0 ? logits.clone() : null;
+        int token = j.sampler.sample(logits);
+        if (endOfGeneration.contains(token)) {
+            finish(j, GenerationEvent.FinishReason.STOP);
+            return;
+        }
+        j.generated++;
+        j.sampler.accept(token);
+        StopStrings.Step text = j.stops.add(j.decoder.add(token));
+        if (j.generated == 1) listener.firstToken(System.nanoTime() - j.submitted);
+        Logprobs.Step lp = raw == null ? null : Logprobs.of(raw, token, j.topLogprobs);
+        j.generation.emit(new GenerationEvent.Token(token, text.text(), lp));
+        if (text.stopped()) {
+            finish(j, GenerationEvent.FinishReason.STOP);
+        } else if (j.generated >= j.maxTokens || j.sequence.length() + 1 > j.sequence.capacity()) {
+            finish(j, GenerationEvent.FinishReason.LENGTH);
+        } else {
+            j.pending = token;
+        }
+    }
+
+    private void finish(Job j, GenerationEvent.FinishReason reason) {
+        String tail = "";
+        if (reason != GenerationEvent.FinishReason.CANCELLED && !j.stops.stopped()) {
+            StopStrings.Step rest = j.stops.add(j.decoder.flush());
+            tail = rest.text() + (rest.stopped() ? "" : j.stops.flush());
+            if (rest.stopped()) reason = GenerationEvent.FinishReason.STOP;
+        }
+        long now = System.nanoTime();
+        long promptDone = j.promptDone == 0 ? now : j.promptDone;
+        j.generation.emit(new GenerationEvent.Done(reason, tail, j.prompt.length, j.cached, j.generated,
+                j.started - j.submitted, promptDone - j.started, now - promptDone));
+        listener.finished(j.prompt.length, j.generated, now - promptDone);
+        release(j, false);
+    }
+
+    private void release(Job j, boolean discardCache) {
+        lock.lock();
+        try {
+            if (active.remove(j)) {
+                if (discardCache) j.sequence.truncate(0);
+                freeSlots.add(j.sequence);
+            }
+            listener.queueChanged(waiting.size(), active.size());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the scheduler: running and waiting generations end with Failed. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lock.lock();
+        try {
+            for (Job j : waiting) j.generation.emit(new GenerationEvent.Failed("the server is shutting down"));
+            for (Job j : active) j.generation.emit(new GenerationEvent.Failed("the server is shutting down"));
+            waiting.clear();
+            active.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One request's state while it waits and runs. Touched only by the scheduler thread once admitted. */
+    private final class Job {
+        final Generation generation;
+        final int[] prompt;
+        final Sampler sampler;
+        final StopStrings stops;
+        final IncrementalDecoder decoder;
+        final int maxTokens;
+        final int topLogprobs;
+        final long submitted = System.nanoTime();
+        Sequence sequence;
+        int fed;       // prompt tokens in the sequence
+        int cached;    // of which reused from an earlier request
+        int generated;
+        int pending;   // the last sampled token, to run next
+        long started;
+        long promptDone;
+
+        Job(Generation generation, int[] prompt, Sampler sampler, StopStrings stops, int maxTokens, int topLogprobs) {
+            this.generation = generation;
+            this.prompt = prompt;
+            this.sampler = sampler;
+            this.stops = stops;
+            // As llama2.c (and Generator): text that starts right after BOS loses its leading space.
+            this.decoder = engine.tokenizer().newDecoder(prompt[prompt.length - 1] == bos);
+            this.maxTokens = maxTokens;
+            this.topLogprobs = topLogprobs;
+        }
+    }
+}
