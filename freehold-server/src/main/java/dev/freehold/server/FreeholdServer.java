@@ -33,6 +33,8 @@ public final class FreeholdServer implements AutoCloseable {
     /** Long answers are written only at the end: the connection must not time out meanwhile. */
     private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(30);
 
+    private static final String ERROR_WRITTEN = "freehold.error-written";
+
     private final Javalin app;
     private final GenerationService service;
     private final ServerMetrics metrics;
@@ -78,7 +80,7 @@ public final class FreeholdServer implements AutoCloseable {
             r.get("/", ctx -> handle(ctx, "/", Api.PLAIN, false, () -> ctx.result("Freehold is running")));
 
             r.error(404, ctx -> {
-                if (ctx.result() != null && !ctx.result().isEmpty() && ctx.contentType() != null && ctx.contentType().contains("json")) return;
+                if (ctx.attribute(ERROR_WRITTEN) != null) return; // a handler's own 404 (e.g. an unknown model)
                 Api api = ctx.path().startsWith("/api") ? Api.OLLAMA : Api.OPENAI;
                 writeError(ctx, api, new ApiException(404, "invalid_request_error", null, "unknown_url",
                         "Unknown request URL: " + ctx.method() + " " + ctx.path()));
@@ -175,6 +177,7 @@ public final class FreeholdServer implements AutoCloseable {
 
     private void writeError(Context ctx, Api api, ApiException e) {
         if (ctx.res().isCommitted()) return; // a stream already started: it reports errors itself
+        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         ctx.status(e.status());
         if (e.status() == 429) ctx.header("Retry-After", "1");
         ObjectNode body = json.createObjectNode();

@@ -244,7 +244,8 @@ public final class OpenAiApi {
         int total = gens.size();
         String[] echoText = new String[total];
         for (int i = 0; i < total; i++) {
-            echoText[i] = echo ? tok.decode(all.get(i / n).prompt()) : "";
+            GenerationRequest.Prompt p = prompts.get(i / n);
+            echoText[i] = !echo ? "" : p instanceof GenerationRequest.Text t ? t.text() : tok.decode(all.get(i / n).prompt());
         }
         GenerationEvent.Done[] done = new GenerationEvent.Done[total];
         if (stream) {
