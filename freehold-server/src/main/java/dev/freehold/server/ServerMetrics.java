@@ -1,5 +1,6 @@
 package dev.freehold.server;
 
+import dev.freehold.server.generation.GenerationEvent;
 import dev.freehold.server.generation.Scheduler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -55,7 +56,9 @@ public final class ServerMetrics {
             }
 
             @Override
-            public void finished(int prompt, int completion, long generationNanos) {
+            public void finished(GenerationEvent.FinishReason reason, int prompt, int completion, long generationNanos) {
+                Counter.builder("freehold_sequences_finished").description("sequences ended, by reason").tag("model", model)
+                        .tag("reason", reason.name().toLowerCase(java.util.Locale.ROOT)).register(registry).increment();
                 promptTokens.increment(prompt);
                 generated.increment(completion);
                 if (completion > 1 && generationNanos > 0) speed.record(completion * 1e9 / generationNanos);

@@ -43,6 +43,20 @@ public final class TestModels {
         return f;
     }
 
+    /** A larger random model with a 4096-position context: long generations that take seconds, not milliseconds. */
+    public static synchronized Path randomLlamaLongContext() {
+        Path f = dir().resolve("random-llama-4k-q8_0.gguf");
+        if (!Files.exists(f)) {
+            try {
+                RandomLlamaModel.write(f, new RandomLlamaModel.Shape(512, 1024, 4, 8, 2, 400, 4096, false), GgmlType.Q8_0, 12,
+                        ProgressListener.NONE);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return f;
+    }
+
     /** Karpathy's stories260K (real trained weights), from the shared data; skips (or fails in CI) when absent. */
     public static Path stories() {
         return SharedData.require("llama2c-stories260K/stories260K.gguf");

@@ -53,7 +53,7 @@ public final class Scheduler implements AutoCloseable {
         default void firstToken(long nanosSinceSubmit) {
         }
 
-        default void finished(int promptTokens, int completionTokens, long generationNanos) {
+        default void finished(GenerationEvent.FinishReason reason, int promptTokens, int completionTokens, long generationNanos) {
         }
     }
 
@@ -74,7 +74,6 @@ public final class Scheduler implements AutoCloseable {
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
     private final List<Job> active = new ArrayList<>();
     private final List<Sequence> freeSlots = new ArrayList<>();
-    private int slotsCreated;
     private volatile boolean closed;
     private final Thread thread;
 
@@ -88,6 +87,14 @@ public final class Scheduler implements AutoCloseable {
         this.listener = listener;
         this.endOfGeneration = engine.tokenizer().vocabulary().endOfGeneration();
         this.bos = engine.tokenizer().vocabulary().bos();
+        // Every sequence's KV cache is allocated now, so that too little memory shows at start, not at the Nth request.
+        try {
+            for (int i = 0; i < options.parallel(); i++) freeSlots.add(engine.newSequence(options.contextSize()));
+        } catch (OutOfMemoryError e) {
+            freeSlots.clear();
+            throw new IllegalStateException("not enough memory for %d sequences of %d positions; lower --parallel or --ctx-size (or raise -Xmx)"
+                    .formatted(options.parallel(), options.contextSize()));
+        }
         this.thread = Thread.ofPlatform().name("freehold-scheduler-" + name).daemon().start(this::run);
     }
 
@@ -210,14 +217,16 @@ public final class Scheduler implements AutoCloseable {
                 bestCommon = common;
             }
         }
-        if (best == null || (bestCommon == 0 && slotsCreated < options.parallel())) {
-            // Keep cached conversations for later turns while fresh slots are still to be had.
-            best = engine.newSequence(options.contextSize());
-            slotsCreated++;
-            bestCommon = 0;
-        } else {
-            freeSlots.remove(best);
+        // Prefer, among equally good matches, a sequence holding nothing: cached conversations stay for their next turn.
+        if (bestCommon == 0) {
+            for (Sequence s : freeSlots) {
+                if (s.length() == 0) {
+                    best = s;
+                    break;
+                }
+            }
         }
+        freeSlots.remove(best);
         // At least the prompt's last token must run, to get the logits after it.
         int reuse = Math.min(bestCommon, j.prompt.length - 1);
         best.truncate(reuse);
@@ -314,7 +323,7 @@ public final class Scheduler implements AutoCloseable {
         long promptDone = j.promptDone == 0 ? now : j.promptDone;
         j.generation.emit(new GenerationEvent.Done(reason, tail, j.prompt.length, j.cached, j.generated,
                 j.started - j.submitted, promptDone - j.started, now - promptDone));
-        listener.finished(j.prompt.length, j.generated, now - promptDone);
+        listener.finished(reason, j.prompt.length, j.generated, now - promptDone);
         release(j, false);
     }
 
