@@ -77,7 +77,8 @@ class ServeCliTest {
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
             reader.join(10_000);
             // the access log holds the request but not the prompt
-            assertThat(seen.toString()).contains("\"path\":\"/v1/completions\"").doesNotContain("Once upon a time");
+            assertThat(seen.toString()).contains("\"path\":\"/v1/completions\"").contains("\"model\":\"tiny\",\"prompt_tokens\":5,\"completion_tokens\":8")
+                    .doesNotContain("Once upon a time");
         } finally {
             p.destroyForcibly();
         }

@@ -142,6 +142,10 @@ public final class FreeholdServer implements AutoCloseable {
         if (!endpoint.equals("/health") && !endpoint.equals("/metrics")) {
             ObjectNode line = json.createObjectNode().put("time", Instant.now().toString()).put("method", ctx.method().name())
                     .put("path", ctx.path()).put("status", status).put("ms", nanos / 1_000_000).put("remote", ctx.ip());
+            RequestFacts facts = ctx.attribute(RequestFacts.ATTRIBUTE);
+            if (facts != null) {
+                line.put("model", facts.model()).put("prompt_tokens", facts.promptTokens()).put("completion_tokens", facts.completionTokens());
+            }
             if (error != null) line.put("error", error);
             ACCESS.info(line.toString());
         }

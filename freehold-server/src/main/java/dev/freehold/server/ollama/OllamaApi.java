@@ -220,10 +220,12 @@ public final class OllamaApi {
             ObjectNode last = piece(model, stream ? "" : all.toString(), chat);
             last.put("done", true).put("done_reason", done.reason() == GenerationEvent.FinishReason.LENGTH ? "length" : "stop");
             long total = System.nanoTime() - t0;
-            last.put("total_duration", total).put("load_duration", done.queuedNanos())
+            // The model stays loaded: no load time; time spent waiting for a free sequence is in total_duration.
+            last.put("total_duration", total).put("load_duration", 0L)
                     .put("prompt_eval_count", done.promptTokens() - done.cachedPromptTokens())
                     .put("prompt_eval_duration", done.promptNanos())
                     .put("eval_count", done.completionTokens()).put("eval_duration", Math.max(1, done.generationNanos()));
+            dev.freehold.server.RequestFacts.record(ctx, model.name(), done.promptTokens(), done.completionTokens());
             if (stream) out.line(json.writeValueAsString(last));
             else ctx.json(last);
         } catch (StreamWriter.ClientGone gone) {

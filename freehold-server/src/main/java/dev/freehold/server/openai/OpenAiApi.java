@@ -126,6 +126,7 @@ public final class OpenAiApi {
             c.put("finish_reason", finishReason(done[i]));
         }
         resp.set("usage", usage(started, done));
+        recordFacts(ctx, started.model(), resp.get("usage"));
         ctx.json(resp);
     }
 
@@ -184,9 +185,11 @@ public final class OpenAiApi {
                 }
                 out.event(json.writeValueAsString(c));
             }
+            ObjectNode usage = usage(started, done);
+            recordFacts(ctx, started.model(), usage);
             if (includeUsage) {
                 ObjectNode c = chunk(id, created, model, fp, false);
-                c.set("usage", usage(started, done));
+                c.set("usage", usage);
                 out.event(json.writeValueAsString(c));
             }
             out.event("[DONE]");
@@ -274,11 +277,13 @@ public final class OpenAiApi {
                         }
                     }
                 }
+                ObjectNode usage = usage(all, done, n);
+                recordFacts(ctx, model, usage);
                 if (includeUsage) {
                     ObjectNode c = json.createObjectNode().put("id", id).put("object", "text_completion").put("created", created)
                             .put("model", model.name()).put("system_fingerprint", fingerprint(model));
                     c.putArray("choices");
-                    c.set("usage", usage(all, done, n));
+                    c.set("usage", usage);
                     out.event(json.writeValueAsString(c));
                 }
                 out.event("[DONE]");
@@ -328,6 +333,7 @@ public final class OpenAiApi {
             c.put("finish_reason", finishReason(done[i]));
         }
         resp.set("usage", usage(all, done, n));
+        recordFacts(ctx, model, resp.get("usage"));
         ctx.json(resp);
     }
 
@@ -404,10 +410,10 @@ public final class OpenAiApi {
             throw ApiException.invalid("tools", "tools (function calling) are not supported yet");
         }
         JsonNode toolChoice = body.get("tool_choice");
-        if (toolChoice != null && !toolChoice.isNull() && !(toolChoice.isTextual() && toolChoice.asText().equals("none"))
-                && !(toolChoice.isTextual() && toolChoice.asText().equals("auto") && (tools == null || tools.isEmpty()))) {
-            throw ApiException.invalid("tool_choice", "tool_choice is not supported yet");
-        }
+        // "none", and "auto" without tools, ask for nothing Freehold cannot do.
+        boolean harmless = toolChoice == null || toolChoice.isNull()
+                || (toolChoice.isTextual() && (toolChoice.asText().equals("none") || toolChoice.asText().equals("auto")));
+        if (!harmless) throw ApiException.invalid("tool_choice", "tool_choice is not supported yet");
         for (String f : List.of("functions", "function_call", "audio", "prediction")) {
             if (body.hasNonNull(f)) throw ApiException.invalid(f, "'" + f + "' is not supported");
         }
@@ -542,6 +548,10 @@ public final class OpenAiApi {
                 .put("total_tokens", prompt + completion);
         u.putObject("prompt_tokens_details").put("cached_tokens", cached);
         return u;
+    }
+
+    private static void recordFacts(Context ctx, ServedModel model, JsonNode usage) {
+        dev.freehold.server.RequestFacts.record(ctx, model.name(), usage.get("prompt_tokens").asInt(), usage.get("completion_tokens").asInt());
     }
 
     private static String finishReason(GenerationEvent.Done d) {
