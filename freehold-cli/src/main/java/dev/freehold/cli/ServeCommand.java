@@ -128,7 +128,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         GenerationService service = new GenerationService(loaded, new GenerationService.Limits(maxTokens, maxMessages, maxChoices));
-        FreeholdServer server = FreeholdServer.start(service, metrics, new ServerOptions(host, port, keys, maxBody, false));
+        FreeholdServer server = FreeholdServer.start(service, metrics, new ServerOptions(host, port, keys, maxBody));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

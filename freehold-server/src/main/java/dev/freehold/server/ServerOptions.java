@@ -9,9 +9,9 @@ import java.util.Set;
  * @param port          0 for any free port
  * @param apiKeys       when not empty, every endpoint but /health needs {@code Authorization: Bearer KEY}
  * @param maxBodyBytes  larger request bodies get 413
- * @param logPrompts    log prompt contents in the access log (off by default: prompts may be sensitive)
+ * <p>The access log never holds prompt or answer text: prompts may be exactly the data that must not leave.
  */
-public record ServerOptions(String host, int port, Set<String> apiKeys, long maxBodyBytes, boolean logPrompts) {
+public record ServerOptions(String host, int port, Set<String> apiKeys, long maxBodyBytes) {
     public ServerOptions {
         apiKeys = Set.copyOf(apiKeys);
         for (String k : apiKeys) if (k.isBlank()) throw new IllegalArgumentException("an API key must not be blank");

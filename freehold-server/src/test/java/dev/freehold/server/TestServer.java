@@ -32,7 +32,7 @@ public final class TestServer implements AutoCloseable {
             loaded.add(TestModels.serve(e.getKey(), e.getValue(), parallel, maxQueue, contextSize, metrics.forModel(e.getKey())));
         }
         service = new GenerationService(loaded, new GenerationService.Limits(4096, 64, 8));
-        server = FreeholdServer.start(service, metrics, new ServerOptions("127.0.0.1", 0, apiKeys, maxBody, false));
+        server = FreeholdServer.start(service, metrics, new ServerOptions("127.0.0.1", 0, apiKeys, maxBody));
         apiKey = apiKeys.isEmpty() ? null : apiKeys.iterator().next();
     }
 
