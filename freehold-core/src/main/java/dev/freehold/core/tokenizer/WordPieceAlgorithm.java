@@ -8,9 +8,13 @@ import java.util.List;
  * WordPiece for BERT-family models as llama.cpp runs it on GGUF vocabularies (word-initial pieces carry a
  * {@code ▁} prefix, continuation pieces none): lower-case, strip accents (NFD, drop combining marks), split on
  * whitespace, punctuation, ASCII symbols and CJK ideographs, then take the longest vocabulary piece at each
- * position; a word that cannot be covered becomes {@code [UNK]}.
+ * position; a word that cannot be covered becomes {@code [UNK]}. As in BERT's own tokenizer (and Hugging Face's
+ * {@code max_input_chars_per_word}), a word of more than 100 characters is {@code [UNK]} whole; llama.cpp pieces it.
  */
 final class WordPieceAlgorithm implements TokenizerAlgorithm {
+    /** BERT's limit: longer words are unknown rather than pieced. */
+    static final int MAX_WORD_CHARS = 100;
+
     private final Vocabulary vocab;
 
     WordPieceAlgorithm(Vocabulary vocab) {
@@ -21,6 +25,10 @@ final class WordPieceAlgorithm implements TokenizerAlgorithm {
     public void encode(String text, Tokenizer.IntList out) {
         for (String word : preprocess(text)) {
             if (word.isEmpty()) continue;
+            if (word.codePointCount(0, word.length()) > MAX_WORD_CHARS) {
+                out.add(vocab.unk);
+                continue;
+            }
             String w = "\u2581" + word;
             int mark = out.size();
             List<Integer> ids = new ArrayList<>();
