@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "freehold", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run, adapt and inspect open-weight language models on your own hardware.",
         subcommands = {InspectCommand.class, ConvertCommand.class, QuantizeCommand.class, TokenizeCommand.class,
-                DetokenizeCommand.class, GenerateCommand.class, ChatCommand.class, ServeCommand.class, BenchCommand.class, FixtureCommand.class,
+                DetokenizeCommand.class, GenerateCommand.class, ChatCommand.class, ServeCommand.class, EmbedCommand.class, BenchCommand.class, FixtureCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
