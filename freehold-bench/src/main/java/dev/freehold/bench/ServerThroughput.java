@@ -64,7 +64,8 @@ public final class ServerThroughput {
         ServedModel served = ServedModel.load("bench", model, new EngineOptions(threads, EngineOptions.KvCacheType.F32), "chatml",
                 8, 64, 512, 32, metrics.forModel("bench"));
         GenerationService service = new GenerationService(List.of(served), new GenerationService.Limits(8192, 64, 8));
-        try (FreeholdServer server = FreeholdServer.start(service, metrics, new ServerOptions("127.0.0.1", 0, Set.of(), 1 << 20));
+        try (FreeholdServer server = FreeholdServer.start(service,
+                new dev.freehold.server.EmbeddingService(java.util.Map.of(), false, EngineOptions.defaults(), 1), metrics, new ServerOptions("127.0.0.1", 0, Set.of(), 1 << 20));
              HttpClient http = HttpClient.newHttpClient();
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             String url = "http://127.0.0.1:" + server.port() + "/v1/completions";

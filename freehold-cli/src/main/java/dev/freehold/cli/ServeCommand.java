@@ -1,6 +1,7 @@
 package dev.freehold.cli;
 
 import dev.freehold.core.infer.EngineOptions;
+import dev.freehold.server.EmbeddingService;
 import dev.freehold.server.FreeholdServer;
 import dev.freehold.server.GenerationService;
 import dev.freehold.server.ServedModel;
@@ -80,14 +81,28 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-choices", defaultValue = "16", description = "largest n (choices) per request (default: ${DEFAULT-VALUE})")
     int maxChoices;
 
+    @Option(names = "--no-bundled-embeddings", description = "do not offer the bundled embedding models (all-minilm)")
+    boolean noBundled;
+
+    @Option(names = "--max-embedding-inputs", defaultValue = "2048", description = "most inputs per embeddings request (default: ${DEFAULT-VALUE})")
+    int maxEmbeddingInputs;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    private static boolean isEncoder(Path file) throws java.io.IOException {
+        try (dev.freehold.core.format.gguf.GgufFile f = dev.freehold.core.format.gguf.GgufFile.open(file)) {
+            var arch = f.metadata().get("general.architecture");
+            return arch != null && "bert".equals(String.valueOf(arch.value()));
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1");
         if (maxQueue < 0) throw new IllegalArgumentException("--max-queue must not be negative");
+        if (maxEmbeddingInputs < 1) throw new IllegalArgumentException("--max-embedding-inputs must be at least 1");
         if (maxTokens < 1 || maxMessages < 1 || maxChoices < 1 || maxBody < 1024) {
             throw new IllegalArgumentException("--max-tokens, --max-messages and --max-choices must be positive, --max-body at least 1024");
         }
@@ -114,6 +129,14 @@ final class ServeCommand implements Callable<Integer> {
             if (named.putIfAbsent(name, file) != null) throw new IllegalArgumentException("two models are named '" + name + "'; name them with NAME=FILE");
         }
         EngineOptions engineOptions = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);
+        // BERT-family files are embedding models; the rest generate text.
+        Map<String, Path> encoders = new LinkedHashMap<>();
+        for (var e : List.copyOf(named.entrySet())) {
+            if (isEncoder(e.getValue())) {
+                encoders.put(e.getKey(), e.getValue());
+                named.remove(e.getKey());
+            }
+        }
         ServerMetrics metrics = new ServerMetrics();
         List<ServedModel> loaded = new ArrayList<>();
         try {
@@ -128,11 +151,13 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         GenerationService service = new GenerationService(loaded, new GenerationService.Limits(maxTokens, maxMessages, maxChoices));
-        FreeholdServer server = FreeholdServer.start(service, metrics, new ServerOptions(host, port, keys, maxBody));
+        EmbeddingService embeddings = new EmbeddingService(encoders, !noBundled, engineOptions, maxEmbeddingInputs);
+        FreeholdServer server = FreeholdServer.start(service, embeddings, metrics, new ServerOptions(host, port, keys, maxBody));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             service.close();
+            embeddings.close();
             stopped.countDown();
         }, "freehold-shutdown"));
         String base = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
@@ -140,6 +165,7 @@ final class ServeCommand implements Callable<Integer> {
             out.printf("Serving %s (%s, %s, context %d per sequence, %d in parallel)%n", m.name(), m.details().parameterSize(),
                     m.details().quantization(), m.scheduler().options().contextSize(), parallel);
         }
+        for (var m : embeddings.models()) out.printf("Embedding model %s%s%n", m.name(), encoders.containsKey(m.name()) ? "" : " (bundled, loaded on first use)");
         out.printf("Listening on %s  (OpenAI: %s/v1, Ollama: %s/api, metrics: %s/metrics)%s%n", base, base, base, base,
                 keys.isEmpty() ? "" : "; API keys required");
         out.flush();

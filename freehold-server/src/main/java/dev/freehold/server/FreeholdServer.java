@@ -37,18 +37,21 @@ public final class FreeholdServer implements AutoCloseable {
 
     private final Javalin app;
     private final GenerationService service;
+    private final EmbeddingService embeddings;
     private final ServerMetrics metrics;
     private final ServerOptions options;
     private final ObjectMapper json = new ObjectMapper();
     private final List<byte[]> keyDigests = new ArrayList<>();
 
-    private FreeholdServer(GenerationService service, ServerMetrics metrics, ServerOptions options) {
+    private FreeholdServer(GenerationService service, EmbeddingService embeddings, ServerMetrics metrics, ServerOptions options) {
         this.service = service;
+        this.embeddings = embeddings;
         this.metrics = metrics;
         this.options = options;
         for (String k : options.apiKeys()) keyDigests.add(sha256(k));
-        OpenAiApi openai = new OpenAiApi(service, json);
-        OllamaApi ollama = new OllamaApi(service, json);
+        OpenAiApi openai = new OpenAiApi(service, embeddings, json);
+        OllamaApi ollama = new OllamaApi(service, embeddings, json);
+        EmbeddingsApi embed = new EmbeddingsApi(embeddings, service, json);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.concurrency.useVirtualThreads = true;
@@ -69,6 +72,9 @@ public final class FreeholdServer implements AutoCloseable {
                     () -> openai.chatCompletions(ctx, body(ctx))));
             r.post("/v1/completions", ctx -> handle(ctx, "/v1/completions", Api.OPENAI, true,
                     () -> openai.completions(ctx, body(ctx))));
+            r.post("/v1/embeddings", ctx -> handle(ctx, "/v1/embeddings", Api.OPENAI, true, () -> embed.openAi(ctx, body(ctx))));
+            r.post("/api/embed", ctx -> handle(ctx, "/api/embed", Api.OLLAMA, true, () -> embed.ollamaEmbed(ctx, body(ctx))));
+            r.post("/api/embeddings", ctx -> handle(ctx, "/api/embeddings", Api.OLLAMA, true, () -> embed.ollamaEmbeddings(ctx, body(ctx))));
 
             r.get("/api/version", ctx -> handle(ctx, "/api/version", Api.OLLAMA, true, () -> ollama.version(ctx)));
             r.get("/api/tags", ctx -> handle(ctx, "/api/tags", Api.OLLAMA, true, () -> ollama.tags(ctx)));
@@ -91,8 +97,8 @@ public final class FreeholdServer implements AutoCloseable {
     }
 
     /** Starts serving; returns once the port is bound. */
-    public static FreeholdServer start(GenerationService service, ServerMetrics metrics, ServerOptions options) {
-        FreeholdServer s = new FreeholdServer(service, metrics, options);
+    public static FreeholdServer start(GenerationService service, EmbeddingService embeddings, ServerMetrics metrics, ServerOptions options) {
+        FreeholdServer s = new FreeholdServer(service, embeddings, metrics, options);
         s.app.start();
         for (var c : s.app.jettyServer().server().getConnectors()) {
             if (c instanceof ServerConnector sc) sc.setIdleTimeout(IDLE_TIMEOUT.toMillis());
@@ -160,7 +166,7 @@ public final class FreeholdServer implements AutoCloseable {
     }
 
     private void health(Context ctx) {
-        boolean ok = !service.models().isEmpty();
+        boolean ok = !service.models().isEmpty() || !embeddings.models().isEmpty();
         ctx.status(ok ? 200 : 503).json(json.createObjectNode().put("status", ok ? "ok" : "no model loaded"));
     }
 

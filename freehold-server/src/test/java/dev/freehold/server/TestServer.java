@@ -19,6 +19,7 @@ public final class TestServer implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
 
     public final GenerationService service;
+    public final EmbeddingService embeddings;
     public final FreeholdServer server;
     public final ServerMetrics metrics = new ServerMetrics();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -27,12 +28,19 @@ public final class TestServer implements AutoCloseable {
     /** @param models name to file; every model gets the ChatML template */
     public TestServer(Map<String, Path> models, int parallel, int maxQueue, int contextSize, Set<String> apiKeys, long maxBody)
             throws IOException {
+        // Bundled embedding models are converted under FREEHOLD_HOME: keep tests out of the user's home.
+        synchronized (TestServer.class) {
+            if (System.getProperty("freehold.home") == null) {
+                System.setProperty("freehold.home", java.nio.file.Files.createTempDirectory("freehold-home").toString());
+            }
+        }
         List<ServedModel> loaded = new ArrayList<>();
         for (var e : models.entrySet()) {
             loaded.add(TestModels.serve(e.getKey(), e.getValue(), parallel, maxQueue, contextSize, metrics.forModel(e.getKey())));
         }
         service = new GenerationService(loaded, new GenerationService.Limits(4096, 64, 8));
-        server = FreeholdServer.start(service, metrics, new ServerOptions("127.0.0.1", 0, apiKeys, maxBody));
+        embeddings = new EmbeddingService(Map.of(), true, new dev.freehold.core.infer.EngineOptions(2, dev.freehold.core.infer.EngineOptions.KvCacheType.F32), 64);
+        server = FreeholdServer.start(service, embeddings, metrics, new ServerOptions("127.0.0.1", 0, apiKeys, maxBody));
         apiKey = apiKeys.isEmpty() ? null : apiKeys.iterator().next();
     }
 
@@ -89,5 +97,6 @@ public final class TestServer implements AutoCloseable {
     public void close() {
         server.close();
         service.close();
+        embeddings.close();
     }
 }

@@ -35,10 +35,12 @@ public final class OllamaApi {
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
 
     private final GenerationService service;
+    private final dev.freehold.server.EmbeddingService embeddings;
     private final ObjectMapper json;
 
-    public OllamaApi(GenerationService service, ObjectMapper json) {
+    public OllamaApi(GenerationService service, dev.freehold.server.EmbeddingService embeddings, ObjectMapper json) {
         this.service = service;
+        this.embeddings = embeddings;
         this.json = json;
     }
 
@@ -53,6 +55,13 @@ public final class OllamaApi {
             ObjectNode o = models.addObject().put("name", m.name()).put("model", m.name())
                     .put("modified_at", m.modifiedAt().toString()).put("size", m.sizeBytes()).put("digest", m.digest());
             o.set("details", details(m));
+        }
+        for (var m : embeddings.models()) {
+            ObjectNode o = models.addObject().put("name", m.name()).put("model", m.name())
+                    .put("modified_at", m.modifiedAt().toString()).put("size", 0).put("digest", "");
+            ObjectNode d = o.putObject("details").put("parent_model", "").put("format", "gguf").put("family", "bert");
+            d.putArray("families").add("bert");
+            d.put("parameter_size", "").put("quantization_level", "F32");
         }
         ctx.json(r);
     }

@@ -36,10 +36,12 @@ public final class OpenAiApi {
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     private final GenerationService service;
+    private final dev.freehold.server.EmbeddingService embeddings;
     private final ObjectMapper json;
 
-    public OpenAiApi(GenerationService service, ObjectMapper json) {
+    public OpenAiApi(GenerationService service, dev.freehold.server.EmbeddingService embeddings, ObjectMapper json) {
         this.service = service;
+        this.embeddings = embeddings;
         this.json = json;
     }
 
@@ -48,18 +50,25 @@ public final class OpenAiApi {
     public void listModels(Context ctx) {
         ObjectNode r = json.createObjectNode().put("object", "list");
         ArrayNode data = r.putArray("data");
-        for (ServedModel m : service.models()) data.add(modelObject(m));
+        for (ServedModel m : service.models()) data.add(modelObject(m.name(), m.modifiedAt()));
+        for (var m : embeddings.models()) data.add(modelObject(m.name(), m.modifiedAt()));
         ctx.json(r);
     }
 
     public void getModel(Context ctx) {
-        ServedModel m = service.model(ctx.pathParam("model"));
-        ctx.json(modelObject(m));
+        String id = ctx.pathParam("model");
+        var e = embeddings.find(id);
+        if (e != null) {
+            ctx.json(modelObject(e.name(), e.modifiedAt()));
+            return;
+        }
+        ServedModel m = service.model(id);
+        ctx.json(modelObject(m.name(), m.modifiedAt()));
     }
 
-    private ObjectNode modelObject(ServedModel m) {
-        return json.createObjectNode().put("id", m.name()).put("object", "model")
-                .put("created", m.modifiedAt().getEpochSecond()).put("owned_by", "freehold");
+    private ObjectNode modelObject(String id, java.time.Instant modified) {
+        return json.createObjectNode().put("id", id).put("object", "model")
+                .put("created", modified.getEpochSecond()).put("owned_by", "freehold");
     }
 
     // ------------------------------------------------------------------------------------------------ chat
