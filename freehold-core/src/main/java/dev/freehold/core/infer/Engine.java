@@ -292,6 +292,56 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** How {@link #embed} pools the tokens' final hidden states. */
+    public enum Pooling { MEAN, LAST }
+
+    /**
+     * A text embedding from this decoder, as llama.cpp's embedding mode gives it: the tokens run through every layer
+     * (causal attention, in a sequence of their own), each final hidden state goes through the output norm, and the
+     * states are averaged (MEAN) or the last one taken (LAST); {@code normalize} scales the result to length 1.
+     */
+    public float[] embed(int[] tokens, Pooling pooling, boolean normalize) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to embed");
+        if (tokens.length > config.contextLength()) {
+            throw new IllegalArgumentException("%d tokens exceed the model's context of %d".formatted(tokens.length, config.contextLength()));
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= config.vocab()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
+        }
+        Sequence s = newSequence(tokens.length);
+        int dim = config.dim();
+        double[] sum = new double[dim];
+        float[] normed = new float[dim];
+        for (int from = 0; from < tokens.length; from += CHUNK) {
+            int n = Math.min(CHUNK, tokens.length - from);
+            for (int t = 0; t < n; t++) {
+                chunkSequences[t] = s;
+                chunkTokens[t] = tokens[from + t];
+                chunkPositions[t] = s.length + t;
+            }
+            chunk(chunkSequences, chunkTokens, chunkPositions, 0, n);
+            Arrays.fill(chunkSequences, 0, n, null);
+            s.append(tokens, from, n);
+            for (int t = 0; t < n; t++) {
+                if (pooling == Pooling.LAST && from + t != tokens.length - 1) continue;
+                rmsnorm(normed, bx[t], w.outputNorm, config.rmsEps());
+                for (int i = 0; i < dim; i++) sum[i] += normed[i];
+            }
+        }
+        float[] out = new float[dim];
+        int count = pooling == Pooling.MEAN ? tokens.length : 1;
+        double norm = 0;
+        for (int i = 0; i < dim; i++) {
+            out[i] = (float) (sum[i] / count);
+            norm += (double) out[i] * out[i];
+        }
+        if (normalize && norm > 0) {
+            float inv = (float) (1 / Math.sqrt(norm));
+            for (int i = 0; i < dim; i++) out[i] *= inv;
+        }
+        return out;
+    }
+
     /** The logits of a final hidden state into {@link #logits}: output norm, output matrix, soft-capping if any. */
     private void outputLogits(float[] hidden) {
         rmsnorm(xb, hidden, w.outputNorm, config.rmsEps());

@@ -111,6 +111,20 @@ class BertEmbeddingParityTest {
         assertThat(worst).as("lowest cosine, for: %s", worstText).isGreaterThanOrEqualTo(0.9999);
     }
 
+    /** The converted GGUF is llama.cpp's bert architecture: llama.cpp loads it and embeds the same vectors. */
+    @Test
+    void llamaCppEmbedsTheConvertedFileAlike() {
+        List<String> sentences = EmbeddingSentences.sentences(24).stream().filter(s -> !s.isBlank() && s.length() < 200).toList();
+        List<float[]> reference = dev.freehold.core.testing.LlamaCppOracle.embed(encoder.path(), "MEAN", sentences);
+        double worst = 1;
+        for (int i = 0; i < sentences.size(); i++) {
+            float[] ours = encoder.embed(List.of(encoder.tokenize(sentences.get(i)).ids()), BertEncoder.Pooling.MEAN, true)[0];
+            worst = Math.min(worst, cosine(ours, reference.get(i)));
+        }
+        System.out.printf("all-minilm GGUF: lowest cosine similarity to llama.cpp over %d sentences: %.7f%n", sentences.size(), worst);
+        assertThat(worst).isGreaterThanOrEqualTo(0.9999);
+    }
+
     @Test
     void aBatchGivesTheSameVectorsAsOneByOne() {
         List<String> sentences = EmbeddingSentences.sentences(40);

@@ -64,6 +64,23 @@ public final class LlamaCppOracle {
         return result;
     }
 
+    /** llama.cpp's embedding of each text with the given pooling (MEAN, LAST, CLS), from one model. */
+    public static List<float[]> embed(Path model, String pooling, List<String> texts) {
+        List<String> requests = new ArrayList<>();
+        for (String t : texts) {
+            requests.add(JSON.createObjectNode().put("op", "embed").put("model", model.toAbsolutePath().toString())
+                    .put("pooling", pooling).put("text", t).toString());
+        }
+        List<float[]> result = new ArrayList<>();
+        for (JsonNode a : run(requests)) {
+            if (a.has("error")) throw new IllegalStateException("llama.cpp: " + a.get("error").asText());
+            float[] v = new float[a.get("embedding").size()];
+            for (int i = 0; i < v.length; i++) v[i] = a.get("embedding").get(i).floatValue();
+            result.add(v);
+        }
+        return result;
+    }
+
     /** llama.cpp's text for each id sequence, from one model. */
     public static List<String> decode(Path model, List<int[]> idLists) {
         List<String> requests = new ArrayList<>();

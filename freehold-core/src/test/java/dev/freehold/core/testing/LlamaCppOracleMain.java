@@ -24,7 +24,9 @@ import java.util.Map;
  * {@code {"op":"encode","model":PATH,"text":S}} gives {@code {"tokens":[...]}} (no BOS added, special tokens parsed),
  * {@code {"op":"decode","model":PATH,"ids":[...]}} gives {@code {"text":S}}, and
  * {@code {"op":"template","model":PATH,"template":S,"messages":[...]}} gives {@code {"text":S}}: the messages rendered
- * by llama.cpp's Jinja engine with that chat template and a generation prompt. Errors answer {@code {"error":S}}.
+ * by llama.cpp's Jinja engine with that chat template and a generation prompt, and
+ * {@code {"op":"embed","model":PATH,"pooling":"MEAN"|"LAST"|"CLS","text":S}} gives {@code {"embedding":[...]}} (the
+ * model loaded in embedding mode). Errors answer {@code {"error":S}}.
  * Exits with {@link Runtime#halt} so that the library's close() never runs.
  */
 public final class LlamaCppOracleMain {
@@ -43,10 +45,12 @@ public final class LlamaCppOracleMain {
                 JsonNode req = json.readTree(line);
                 String modelPath = req.get("model").asText();
                 String template = req.path("template").asText(null);
-                LlamaModel model = models.computeIfAbsent(modelPath + "\u0000" + template, key -> {
+                String pooling = req.path("pooling").asText(null);
+                LlamaModel model = models.computeIfAbsent(modelPath + "\u0000" + template + "\u0000" + pooling, key -> {
                     ModelParameters mp = new ModelParameters().setModel(modelPath).setCtxSize(req.path("ctx").asInt(512))
                             .setThreads(1).setThreadsBatch(1).setGpuLayers(0).skipWarmup();
                     if (template != null) mp.enableJinja().setChatTemplate(template);
+                    if (pooling != null) mp.enableEmbedding().setPoolingType(de.kherud.llama.args.PoolingType.valueOf(pooling));
                     return new LlamaModel(mp);
                 });
                 switch (req.get("op").asText()) {
@@ -73,6 +77,10 @@ public final class LlamaCppOracleMain {
                         int[] ids = new int[req.get("ids").size()];
                         for (int i = 0; i < ids.length; i++) ids[i] = req.get("ids").get(i).asInt();
                         answer.put("text", model.decode(ids));
+                    }
+                    case "embed" -> {
+                        var v = answer.putArray("embedding");
+                        for (float f : model.embed(req.get("text").asText())) v.add(f);
                     }
                     default -> answer.put("error", "unknown op " + req.get("op"));
                 }

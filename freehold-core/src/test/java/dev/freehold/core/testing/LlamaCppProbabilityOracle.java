@@ -26,6 +26,37 @@ public final class LlamaCppProbabilityOracle {
 
     /** Per prompt: token piece (as llama.cpp prints it) to probability, for the top {@code n} tokens. */
     public static List<Map<String, Float>> topProbabilities(Path model, List<String> prompts, int n) {
+        List<Map<String, Float>> result = new ArrayList<>();
+        for (String line : run(model, Integer.toString(n), prompts, "PROBS")) {
+            Map<String, Float> probs = new LinkedHashMap<>();
+            for (String item : line.trim().split(" ")) {
+                if (item.isEmpty()) continue;
+                int eq = item.lastIndexOf('=');
+                probs.put(new String(Base64.getDecoder().decode(item.substring(0, eq)), StandardCharsets.UTF_8),
+                        Float.parseFloat(item.substring(eq + 1)));
+            }
+            result.add(probs);
+        }
+        return result;
+    }
+
+    /**
+     * llama.cpp's mean-pooled, normalised embedding of each text (the model in embedding mode). This older llama.cpp
+     * is used because the one in 4.2.0 aborts on mean pooling for decoder models (GGML_ASSERT in ggml_mul_mat).
+     */
+    public static List<float[]> meanEmbeddings(Path model, List<String> texts) {
+        List<float[]> result = new ArrayList<>();
+        for (String line : run(model, "embed-mean", texts, "EMBED")) {
+            String[] parts = line.trim().split(" ");
+            float[] v = new float[parts.length];
+            for (int i = 0; i < v.length; i++) v[i] = Float.parseFloat(parts[i]);
+            result.add(v);
+        }
+        return result;
+    }
+
+    /** Runs the child JVM over the inputs; returns the text after {@code tag} of each answer line. */
+    private static List<String> run(Path model, String mode, List<String> prompts, String tag) {
         Path jar = Path.of("target", "oracles", "llama-3.4.1.jar").toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             String msg = "the probability oracle (de.kherud:llama 3.4.1) is not at " + jar + "; run the tests through Maven";
@@ -43,7 +74,7 @@ public final class LlamaCppProbabilityOracle {
             Path log = Files.createTempFile("llama-cpp-probs", ".log");
             Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp",
                     String.join(File.pathSeparator, cp), LlamaCppProbabilityMain.class.getName(), model.toString(),
-                    Integer.toString(n)).redirectError(log.toFile()).start();
+                    mode).redirectError(log.toFile()).start();
             try (OutputStream os = p.getOutputStream()) {
                 for (String prompt : prompts) {
                     os.write(("P" + Base64.getEncoder().encodeToString(prompt.getBytes(StandardCharsets.UTF_8)) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -54,18 +85,10 @@ public final class LlamaCppProbabilityOracle {
                 p.destroyForcibly();
                 throw new IllegalStateException("probability oracle timed out");
             }
-            List<Map<String, Float>> result = new ArrayList<>();
+            List<String> result = new ArrayList<>();
             for (String line : stdout.split("\n")) {
-                int at = line.indexOf("PROBS");
-                if (at < 0) continue;
-                Map<String, Float> probs = new LinkedHashMap<>();
-                for (String item : line.substring(at + 5).trim().split(" ")) {
-                    if (item.isEmpty()) continue;
-                    int eq = item.lastIndexOf('=');
-                    probs.put(new String(Base64.getDecoder().decode(item.substring(0, eq)), StandardCharsets.UTF_8),
-                            Float.parseFloat(item.substring(eq + 1)));
-                }
-                result.add(probs);
+                int at = line.indexOf(tag);
+                if (at >= 0) result.add(line.substring(at + tag.length()));
             }
             if (result.size() != prompts.size()) {
                 String e = Files.exists(log) ? Files.readString(log) : "(no log)";
