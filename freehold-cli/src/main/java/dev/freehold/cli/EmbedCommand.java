@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.freehold.core.embed.BundledEmbeddingModels;
 import dev.freehold.core.infer.BertEncoder;
+import dev.freehold.core.infer.Engine;
 import dev.freehold.core.infer.EngineOptions;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Spec;
                 "  freehold embed -m bge-small-en-v1.5-f16.gguf --pooling cls \"query: what is GGUF?\""})
 final class EmbedCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, defaultValue = BundledEmbeddingModels.DEFAULT, paramLabel = "MODEL",
-            description = "a BERT GGUF file or a bundled model's name (default: ${DEFAULT-VALUE})")
+            description = "a GGUF file (BERT-family, or a text generation model: mean pooling) or a bundled model's name (default: ${DEFAULT-VALUE})")
     String model;
 
     @Parameters(paramLabel = "TEXT", arity = "0..*", description = "texts to embed")
@@ -68,6 +69,10 @@ final class EmbedCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         EngineOptions options = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);
+        if (!isEncoder(file)) {
+            embedWithDecoder(file, inputs, options, out);
+            return 0;
+        }
         try (BertEncoder encoder = BertEncoder.load(file, options)) {
             BertEncoder.Pooling p = pooling == null ? encoder.defaultPooling() : parsePooling(pooling);
             ObjectMapper m = new ObjectMapper();
@@ -100,6 +105,47 @@ final class EmbedCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    private static boolean isEncoder(Path file) throws java.io.IOException {
+        try (dev.freehold.core.format.gguf.GgufFile f = dev.freehold.core.format.gguf.GgufFile.open(file)) {
+            var arch = f.metadata().get("general.architecture");
+            return arch != null && "bert".equals(String.valueOf(arch.value()));
+        }
+    }
+
+    /** A text generation model embeds as llama.cpp's embedding mode does: mean (or last-token) pooling. */
+    private void embedWithDecoder(Path file, List<String> inputs, EngineOptions options, PrintWriter out) throws Exception {
+        Engine.Pooling p = switch (pooling == null ? "mean" : pooling.toLowerCase(Locale.ROOT)) {
+            case "mean" -> Engine.Pooling.MEAN;
+            case "last" -> Engine.Pooling.LAST;
+            default -> throw new IllegalArgumentException("--pooling for a decoder model must be mean or last, not " + pooling);
+        };
+        try (Engine engine = Engine.load(file, options)) {
+            ObjectMapper m = new ObjectMapper();
+            ObjectNode root = m.createObjectNode().put("model", model).put("dimensions", engine.config().dim());
+            ArrayNode data = root.putArray("data");
+            for (int i = 0; i < inputs.size(); i++) {
+                int[] ids = engine.tokenizer().encode(inputs.get(i), true, false);
+                boolean truncated = ids.length > engine.config().contextLength();
+                if (truncated) ids = java.util.Arrays.copyOf(ids, engine.config().contextLength());
+                float[] v = engine.embed(ids, p, !noNormalize);
+                if (json) {
+                    ObjectNode o = data.addObject().put("index", i).put("tokens", ids.length).put("truncated", truncated);
+                    ArrayNode a = o.putArray("embedding");
+                    for (float f : v) a.add(f);
+                } else {
+                    StringBuilder sb = new StringBuilder();
+                    for (int j = 0; j < v.length; j++) {
+                        if (j > 0) sb.append(' ');
+                        sb.append(v[j]);
+                    }
+                    out.println(sb);
+                }
+            }
+            if (json) out.println(m.writeValueAsString(root));
+            out.flush();
+        }
     }
 
     static BertEncoder.Pooling parsePooling(String s) {

@@ -45,6 +45,17 @@ class EmbedCliTest {
     }
 
     @Test
+    void aDecoderModelEmbedsWithMeanPooling() throws Exception {
+        Path model = CliTest.stories().resolve("stories260K.gguf");
+        CliTest.Result r = CliTest.run("embed", "-q", "-m", model.toString(), "--json", "Once upon a time");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode o = new ObjectMapper().readTree(r.out());
+        assertThat(o.get("dimensions").asInt()).isEqualTo(64);
+        assertThat(o.get("data").get(0).get("embedding")).hasSize(64);
+        assertThat(CliTest.run("embed", "-q", "-m", model.toString(), "--pooling", "cls", "x").err()).contains("mean or last");
+    }
+
+    @Test
     void unknownModelsAndPoolingsAreRefused() {
         assertThat(CliTest.run("embed", "-m", "no-such-model", "x").err()).contains("bundled: [all-minilm]");
         assertThat(CliTest.run("embed", "-q", "--pooling", "max", "x").err()).contains("--pooling");

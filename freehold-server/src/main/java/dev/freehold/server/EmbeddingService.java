@@ -167,6 +167,56 @@ public final class EmbeddingService implements AutoCloseable {
         }
     }
 
+    /**
+     * Embeds with a text generation model (mean pooling over its output norm, as llama.cpp's embedding mode), each
+     * input run on the model's scheduler thread between generation steps.
+     */
+    public Result embedWithDecoder(ServedModel model, List<Input> inputs, boolean truncate, String param) {
+        if (inputs.isEmpty()) throw ApiException.invalid(param, "no input to embed");
+        if (inputs.size() > maxInputs) throw ApiException.invalid(param, "at most %d inputs per request, got %d".formatted(maxInputs, inputs.size()));
+        var engine = model.engine();
+        int limit = model.scheduler().options().contextSize();
+        List<int[]> all = new ArrayList<>();
+        boolean[] cut = new boolean[inputs.size()];
+        int[] counts = new int[inputs.size()];
+        for (int i = 0; i < inputs.size(); i++) {
+            int[] t = switch (inputs.get(i)) {
+                case Text text -> {
+                    if (text.text().isEmpty()) throw ApiException.invalid(param, "input " + i + " is an empty string");
+                    yield engine.tokenizer().encode(text.text(), true, false);
+                }
+                case Ids given -> {
+                    for (int id : given.ids()) {
+                        if (id < 0 || id >= engine.config().vocab()) throw ApiException.invalid(param, "input %d: token id %d is outside the vocabulary".formatted(i, id));
+                    }
+                    if (given.ids().length == 0) throw ApiException.invalid(param, "input " + i + " has no tokens");
+                    yield given.ids();
+                }
+            };
+            if (t.length > limit) {
+                if (!truncate) throw ApiException.invalid(param, "input %d has %d tokens; %s takes %d".formatted(i, t.length, model.name(), limit));
+                t = java.util.Arrays.copyOf(t, limit);
+                cut[i] = true;
+            }
+            all.add(t);
+            counts[i] = t.length;
+        }
+        long t0 = System.nanoTime();
+        float[][] vectors = new float[all.size()][];
+        try {
+            for (int i = 0; i < all.size(); i++) {
+                int[] ids = all.get(i);
+                vectors[i] = model.scheduler().onEngineThread(e -> e.embed(ids, dev.freehold.core.infer.Engine.Pooling.MEAN, true)).get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "server_error", null, null, "interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new ApiException(500, "server_error", null, null, "embedding failed: " + e.getCause());
+        }
+        return new Result(model.name(), vectors, counts, cut, 0, System.nanoTime() - t0);
+    }
+
     /** The model's vector length (loading it if needed). */
     public int dimension(Model model) {
         model.lock.lock();

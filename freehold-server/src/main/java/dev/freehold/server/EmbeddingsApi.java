@@ -26,21 +26,28 @@ public final class EmbeddingsApi {
         this.json = json;
     }
 
-    private EmbeddingService.Model model(String name) {
+    /** An embedding model, or a text generation model (which embeds by mean pooling, as llama.cpp does). */
+    private record Target(EmbeddingService.Model encoder, ServedModel decoder) {
+        String name() {
+            return encoder != null ? encoder.name() : decoder.name();
+        }
+    }
+
+    private Target model(String name) {
         if (name == null || name.isEmpty()) throw ApiException.invalid("model", "'model' is required");
         EmbeddingService.Model m = embeddings.find(name);
-        if (m != null) return m;
-        boolean generative = generation.models().stream().anyMatch(s -> s.name().equals(name) || (s.name() + ":latest").equals(name));
-        if (generative) {
-            throw ApiException.invalid("model", "'" + name + "' is a text generation model; embeddings come from an embedding model, such as "
-                    + embeddings.models().stream().map(EmbeddingService.Model::name).toList());
-        }
-        throw ApiException.modelNotFound(name);
+        if (m != null) return new Target(m, null);
+        return new Target(null, generation.model(name));
+    }
+
+    private EmbeddingService.Result embed(Target t, List<EmbeddingService.Input> inputs, boolean truncate, String param) {
+        return t.encoder() != null ? embeddings.embed(t.encoder(), inputs, truncate, param)
+                : embeddings.embedWithDecoder(t.decoder(), inputs, truncate, param);
     }
 
     /** OpenAI: {@code input} a string, an array of strings, an array of ids, or an array of id arrays. */
     public void openAi(Context ctx, JsonNode body) {
-        EmbeddingService.Model m = model(JsonFields.string(body, "model", null));
+        Target m = model(JsonFields.string(body, "model", null));
         List<EmbeddingService.Input> inputs = openAiInputs(body.get("input"));
         String format = JsonFields.string(body, "encoding_format", "float");
         if (!format.equals("float") && !format.equals("base64")) {
@@ -48,12 +55,12 @@ public final class EmbeddingsApi {
         }
         if (body.hasNonNull("dimensions")) {
             long asked = JsonFields.integer(body, "dimensions", 0, 1, 1 << 20);
-            int dim = embeddings.dimension(m);
+            int dim = m.encoder() != null ? embeddings.dimension(m.encoder()) : m.decoder().engine().config().dim();
             if (asked != dim) {
                 throw ApiException.invalid("dimensions", "'%s' gives %d dimensions and cannot shorten them to %d".formatted(m.name(), dim, asked));
             }
         }
-        EmbeddingService.Result r = embeddings.embed(m, inputs, true, "input");
+        EmbeddingService.Result r = embed(m, inputs, true, "input");
         ObjectNode resp = json.createObjectNode().put("object", "list");
         ArrayNode data = resp.putArray("data");
         for (int i = 0; i < r.vectors().length; i++) {
@@ -106,7 +113,7 @@ public final class EmbeddingsApi {
     /** Ollama's {@code /api/embed}: {@code input} a string or strings, {@code truncate} (default true). */
     public void ollamaEmbed(Context ctx, JsonNode body) {
         long t0 = System.nanoTime();
-        EmbeddingService.Model m = model(JsonFields.string(body, "model", null));
+        Target m = model(JsonFields.string(body, "model", null));
         JsonNode in = body.get("input");
         List<EmbeddingService.Input> inputs = new ArrayList<>();
         if (in == null || in.isNull()) throw ApiException.invalid("input", "'input' is required");
@@ -120,7 +127,7 @@ public final class EmbeddingsApi {
             throw ApiException.invalid("input", "'input' must be a string or an array of strings");
         }
         boolean truncate = JsonFields.bool(body, "truncate", true);
-        EmbeddingService.Result r = embeddings.embed(m, inputs, truncate, "input");
+        EmbeddingService.Result r = embed(m, inputs, truncate, "input");
         ObjectNode resp = json.createObjectNode().put("model", m.name());
         ArrayNode all = resp.putArray("embeddings");
         for (float[] v : r.vectors()) {
@@ -134,7 +141,7 @@ public final class EmbeddingsApi {
 
     /** Ollama's older {@code /api/embeddings}: one {@code prompt}, one {@code embedding}. */
     public void ollamaEmbeddings(Context ctx, JsonNode body) {
-        EmbeddingService.Model m = model(JsonFields.string(body, "model", null));
+        Target m = model(JsonFields.string(body, "model", null));
         String prompt = JsonFields.string(body, "prompt", null);
         if (prompt == null) throw ApiException.invalid("prompt", "'prompt' is required");
         ObjectNode resp = json.createObjectNode();
@@ -143,7 +150,7 @@ public final class EmbeddingsApi {
             ctx.json(resp); // as Ollama: an empty prompt gives an empty embedding
             return;
         }
-        EmbeddingService.Result r = embeddings.embed(m, List.of(new EmbeddingService.Text(prompt)), true, "prompt");
+        EmbeddingService.Result r = embed(m, List.of(new EmbeddingService.Text(prompt)), true, "prompt");
         for (float f : r.vectors()[0]) a.add(f);
         RequestFacts.record(ctx, m.name(), r.totalTokens(), 0);
         ctx.json(resp);

@@ -96,7 +96,6 @@ class EmbeddingsHttpTest {
                 new Case("/v1/embeddings", "{\"model\":\"all-minilm\",\"input\":\"x\",\"dimensions\":128}", 400),
                 new Case("/v1/embeddings", "{\"model\":\"all-minilm\",\"input\":\"x\",\"encoding_format\":\"int8\"}", 400),
                 new Case("/v1/embeddings", "{\"model\":\"all-minilm\",\"input\":[1,999999]}", 400),
-                new Case("/v1/embeddings", "{\"model\":\"random\",\"input\":\"x\"}", 400),
                 new Case("/v1/embeddings", "{\"model\":\"nope\",\"input\":\"x\"}", 404),
                 new Case("/api/embed", "{\"model\":\"all-minilm\",\"input\":\"" + "word ".repeat(300) + "\",\"truncate\":false}", 400),
                 new Case("/api/embed", "{\"model\":\"all-minilm\",\"input\":5}", 400))) {
@@ -120,6 +119,28 @@ class EmbeddingsHttpTest {
         assertThat(long1.get("embeddings")).hasSize(1); // truncated by default
         JsonNode old = json(server.post("/api/embeddings", "{\"model\":\"all-minilm\",\"prompt\":\"a dog\"}").body());
         assertThat(floats(old.get("embedding"))).containsExactly(expected("a dog"));
+    }
+
+    /** A text generation model embeds too (mean pooling, as llama.cpp): the same vector as the engine gives directly. */
+    @Test
+    void aDecoderModelEmbedsThroughItsScheduler() throws Exception {
+        JsonNode b = json(server.post("/v1/embeddings", "{\"model\":\"random\",\"input\":[\"hello there\",\"general kenobi\"]}").body());
+        assertThat(b.get("data")).hasSize(2);
+        try (var engine = dev.freehold.core.infer.Engine.load(TestModels.randomLlama(), new EngineOptions(2, EngineOptions.KvCacheType.F32))) {
+            float[] direct = engine.embed(engine.tokenizer().encode("general kenobi", true, false), dev.freehold.core.infer.Engine.Pooling.MEAN, true);
+            assertThat(floats(b.get("data").get(1).get("embedding"))).containsExactly(direct);
+        }
+        // while a generation runs on the same model
+        var gen = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.post("/v1/chat/completions", "{\"model\":\"random\",\"max_tokens\":200,\"messages\":[{\"role\":\"user\",\"content\":\"go\"}]}").statusCode();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        JsonNode e = json(server.post("/api/embed", "{\"model\":\"random\",\"input\":\"general kenobi\"}").body());
+        assertThat(floats(e.get("embeddings").get(0))).containsExactly(floats(b.get("data").get(1).get("embedding")));
+        assertThat(gen.get()).isEqualTo(200);
     }
 
     @Test

@@ -72,6 +72,7 @@ public final class Scheduler implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Runnable> engineTasks = new ArrayDeque<>(); // other work on the engine, between steps
     private final List<Job> active = new ArrayList<>();
     private final List<Sequence> freeSlots = new ArrayList<>();
     private volatile boolean closed;
@@ -154,9 +155,36 @@ public final class Scheduler implements AutoCloseable {
         return g;
     }
 
+    /**
+     * Runs {@code task} on the scheduler's thread between two steps (the engine runs one thing at a time), e.g. a
+     * decoder embedding. The future completes with its result or its exception.
+     */
+    public <T> java.util.concurrent.CompletableFuture<T> onEngineThread(java.util.function.Function<Engine, T> task) {
+        var f = new java.util.concurrent.CompletableFuture<T>();
+        lock.lock();
+        try {
+            if (closed) {
+                f.completeExceptionally(new IllegalStateException("the server is shutting down"));
+                return f;
+            }
+            engineTasks.addLast(() -> {
+                try {
+                    f.complete(task.apply(engine));
+                } catch (RuntimeException | Error e) {
+                    f.completeExceptionally(e);
+                }
+            });
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return f;
+    }
+
     private void run() {
         while (!closed) {
             try {
+                runEngineTasks();
                 if (!admit()) continue;
                 step();
             } catch (InterruptedException e) {
@@ -179,6 +207,20 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
+    private void runEngineTasks() {
+        while (true) {
+            Runnable r;
+            lock.lock();
+            try {
+                r = engineTasks.pollFirst();
+            } finally {
+                lock.unlock();
+            }
+            if (r == null) return;
+            r.run();
+        }
+    }
+
     /** Moves waiting requests into free sequences; waits while there is nothing to do. False if woken to re-check. */
     private boolean admit() throws InterruptedException {
         lock.lock();
@@ -197,7 +239,7 @@ public final class Scheduler implements AutoCloseable {
             }
             listener.queueChanged(waiting.size(), active.size());
             if (active.isEmpty()) {
-                if (!closed) work.await();
+                if (!closed && engineTasks.isEmpty()) work.await();
                 return false;
             }
             return true;
@@ -357,6 +399,8 @@ public final class Scheduler implements AutoCloseable {
         }
         lock.lock();
         try {
+            for (Runnable r : engineTasks) r.run(); // they fail fast: the engine is still open, but answer them
+            engineTasks.clear();
             for (Job j : waiting) j.generation.emit(new GenerationEvent.Failed("the server is shutting down"));
             for (Job j : active) j.generation.emit(new GenerationEvent.Failed("the server is shutting down"));
             waiting.clear();
