@@ -118,8 +118,9 @@ public final class Grammar {
             return id;
         }
 
+        /** A rule made for a group or repetition; '#' cannot occur in GBNF names, so it never meets a user's rule. */
         int helper(String base) {
-            String name = base + "-" + rules.size();
+            String name = base + "#" + rules.size();
             defined.add(name);
             return rule(name);
         }

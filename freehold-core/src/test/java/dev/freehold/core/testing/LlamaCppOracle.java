@@ -81,6 +81,19 @@ public final class LlamaCppOracle {
         return result;
     }
 
+    /** llama.cpp's GBNF grammar for each JSON schema (its json-schema-to-grammar); an error text starts with "error: ". */
+    public static List<String> schemaGrammars(List<JsonNode> schemas) {
+        List<String> requests = new ArrayList<>();
+        for (JsonNode s : schemas) {
+            var r = JSON.createObjectNode().put("op", "schema");
+            r.set("schema", s);
+            requests.add(r.toString());
+        }
+        List<String> result = new ArrayList<>();
+        for (JsonNode a : run(requests)) result.add(a.has("error") ? "error: " + a.get("error").asText() : a.get("grammar").asText());
+        return result;
+    }
+
     /** llama.cpp's text for each id sequence, from one model. */
     public static List<String> decode(Path model, List<int[]> idLists) {
         List<String> requests = new ArrayList<>();

@@ -26,7 +26,8 @@ import java.util.Map;
  * {@code {"op":"template","model":PATH,"template":S,"messages":[...]}} gives {@code {"text":S}}: the messages rendered
  * by llama.cpp's Jinja engine with that chat template and a generation prompt, and
  * {@code {"op":"embed","model":PATH,"pooling":"MEAN"|"LAST"|"CLS","text":S}} gives {@code {"embedding":[...]}} (the
- * model loaded in embedding mode). Errors answer {@code {"error":S}}.
+ * model loaded in embedding mode), and {@code {"op":"schema","schema":{...}}} gives {@code {"grammar":S}}, llama.cpp's
+ * GBNF for that JSON schema. Errors answer {@code {"error":S}}.
  * Exits with {@link Runtime#halt} so that the library's close() never runs.
  */
 public final class LlamaCppOracleMain {
@@ -43,6 +44,11 @@ public final class LlamaCppOracleMain {
             ObjectNode answer = json.createObjectNode();
             try {
                 JsonNode req = json.readTree(line);
+                if (req.get("op").asText().equals("schema")) {
+                    answer.put("grammar", LlamaModel.jsonSchemaToGrammar(req.get("schema").toString()));
+                    out.println("ORACLE " + json.writeValueAsString(answer));
+                    continue;
+                }
                 String modelPath = req.get("model").asText();
                 String template = req.path("template").asText(null);
                 String pooling = req.path("pooling").asText(null);
