@@ -147,11 +147,14 @@ public final class GrammarMatcher {
                 if ((v & 0xC0) != 0x80) return false;
                 cp = (cp << 6) | (v & 0x3F);
                 len++;
-                if (--need == 0) s = step(s, cp);
+                if (--need == 0) {
+                    if (!validCodePoint(cp, len)) return false;
+                    s = step(s, cp);
+                }
             }
             if (s.dead()) return false;
         }
-        if (need > 0 && !partialPossible(s, cp, need)) return false;
+        if (need > 0 && !partialPossible(s, cp, need, len + need)) return false;
         if (commit) {
             state = s;
             pendingCp = cp;
@@ -161,10 +164,22 @@ public final class GrammarMatcher {
         return true;
     }
 
-    /** With {@code need} continuation bytes to come, whether any top class matches some completion of cp. */
-    private boolean partialPossible(State s, int cp, int need) {
+    /** Overlong encodings (e.g. F0 80 81 BD for '}'), surrogates and code points beyond U+10FFFF are not UTF-8. */
+    static boolean validCodePoint(int cp, int length) {
+        int min = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000;
+        return cp >= min && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+    }
+
+    /**
+     * With {@code need} continuation bytes to come of a {@code length}-byte character, whether any top class matches
+     * some valid completion of cp.
+     */
+    private boolean partialPossible(State s, int cp, int need, int length) {
         int lo = cp << (6 * need);
         int hi = lo | ((1 << (6 * need)) - 1);
+        lo = Math.max(lo, length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000);
+        hi = Math.min(hi, 0x10FFFF);
+        if (lo > hi) return false;
         for (Node n : s.stacks) {
             if (n != null && g.classes[g.rules[n.rule][n.alt][n.idx]].matchesAnyIn(lo, hi)) return true;
         }
@@ -239,10 +254,10 @@ public final class GrammarMatcher {
      */
     public void allowedTokens(TokenTrie trie, java.util.BitSet allowed) {
         allowed.clear();
-        visit(trie, 0, state, pendingCp, pendingNeed, allowed);
+        visit(trie, 0, state, pendingCp, pendingNeed, pendingLen, allowed);
     }
 
-    private void visit(TokenTrie trie, int node, State s, int cp, int need, java.util.BitSet allowed) {
+    private void visit(TokenTrie trie, int node, State s, int cp, int need, int len, java.util.BitSet allowed) {
         int edges = trie.edgeCount(node);
         for (int k = 0; k < edges; k++) {
             int v = trie.edgeByte(node, k);
@@ -250,7 +265,9 @@ public final class GrammarMatcher {
             State s2 = s;
             int cp2 = cp;
             int need2 = need;
+            int len2 = len;
             if (need2 == 0) {
+                len2 = 1;
                 if (v < 0x80) {
                     s2 = step(s, v);
                 } else if (v >= 0xC2 && v < 0xE0) {
@@ -268,12 +285,16 @@ public final class GrammarMatcher {
             } else {
                 if ((v & 0xC0) != 0x80) continue;
                 cp2 = (cp << 6) | (v & 0x3F);
-                if (--need2 == 0) s2 = step(s, cp2);
+                len2++;
+                if (--need2 == 0) {
+                    if (!validCodePoint(cp2, len2)) continue;
+                    s2 = step(s, cp2);
+                }
             }
             if (s2.dead()) continue;
-            if (need2 > 0 && !partialPossible(s2, cp2, need2)) continue;
+            if (need2 > 0 && !partialPossible(s2, cp2, need2, len2 + need2)) continue;
             for (int t : trie.tokensAt(child)) allowed.set(t);
-            visit(trie, child, s2, cp2, need2, allowed);
+            visit(trie, child, s2, cp2, need2, len2, allowed);
         }
     }
 

@@ -35,6 +35,12 @@ public final class Generator {
      * @param onText    receives text as it becomes final
      */
     public static Result generate(Engine engine, int[] prompt, int maxTokens, int contextSize, SamplingParams params, Consumer<String> onText) {
+        return generate(engine, prompt, maxTokens, contextSize, params, null, onText);
+    }
+
+    /** As above, with the output kept inside a grammar ({@code constraint} may be null). */
+    public static Result generate(Engine engine, int[] prompt, int maxTokens, int contextSize, SamplingParams params,
+                                  dev.freehold.core.sample.GrammarConstraint constraint, Consumer<String> onText) {
         int[] ids = prompt.length == 0 ? new int[] {engine.tokenizer().vocabulary().bos()} : prompt;
         if (ids[0] < 0) throw new IllegalArgumentException("the model has no BOS token to start from; give a prompt");
         int capacity = Math.min(contextSize, engine.config().contextLength());
@@ -44,7 +50,7 @@ public final class Generator {
         }
         Sampler sampler = new Sampler(params);
         for (int t : ids) sampler.accept(t);
-        return continueSequence(engine, engine.newSequence(capacity), ids, maxTokens, sampler, onText, () -> false);
+        return continueSequence(engine, engine.newSequence(capacity), ids, maxTokens, sampler, constraint, onText, () -> false);
     }
 
     /**
@@ -52,6 +58,13 @@ public final class Generator {
      * generates. {@code cancelled} is checked before each token (Ctrl-C in chat); the result's finish reason is then STOP.
      */
     public static Result continueSequence(Engine engine, Sequence seq, int[] newTokens, int maxTokens, Sampler sampler,
+                                          Consumer<String> onText, java.util.function.BooleanSupplier cancelled) {
+        return continueSequence(engine, seq, newTokens, maxTokens, sampler, null, onText, cancelled);
+    }
+
+    /** As above, with the output kept inside a grammar ({@code constraint} may be null). */
+    public static Result continueSequence(Engine engine, Sequence seq, int[] newTokens, int maxTokens, Sampler sampler,
+                                          dev.freehold.core.sample.GrammarConstraint constraint,
                                           Consumer<String> onText, java.util.function.BooleanSupplier cancelled) {
         if (maxTokens < 0) throw new IllegalArgumentException("the number of tokens to generate must not be negative");
         int[] ids = newTokens;
@@ -76,11 +89,12 @@ public final class Generator {
                 reason = FinishReason.STOP;
                 break;
             }
-            int token = sampler.sample(logits);
+            int token = constraint == null ? sampler.sample(logits) : constraint.sample(sampler, logits);
             if (eog.contains(token)) {
                 reason = FinishReason.STOP;
                 break;
             }
+            if (constraint != null) constraint.accept(token);
             if (n == out.length) out = Arrays.copyOf(out, (int) Math.min(maxTokens, 2L * out.length));
             out[n++] = token;
             sampler.accept(token);
@@ -90,6 +104,10 @@ public final class Generator {
                 onText.accept(piece);
             }
             if (n == maxTokens) break;
+            if (constraint != null && constraint.isFinished()) {
+                reason = FinishReason.STOP;
+                break;
+            }
             if (seq.length() >= seq.capacity()) {
                 // Context full: keep BOS if the sequence starts with it, drop the older half of the rest, and go
                 // on (llama.cpp's context shift with n_keep = 0, which keeps BOS when the model adds one).

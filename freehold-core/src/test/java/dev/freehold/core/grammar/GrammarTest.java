@@ -66,6 +66,11 @@ class GrammarTest {
         assertThat(m.accepts(new byte[] {(byte) 0xA0})).as("a different continuation byte: U+00E0").isFalse();
         m.accept(new byte[] {e[1], 'x'});
         assertThat(m.isComplete()).isTrue();
+        // overlong encodings and surrogates are not UTF-8: F0 80 81 BD would otherwise decode to '}'
+        GrammarMatcher brace = new GrammarMatcher(Grammar.parse("root ::= \"}\""));
+        assertThat(brace.accepts(new byte[] {(byte) 0xF0, (byte) 0x80, (byte) 0x81, (byte) 0xBD})).isFalse();
+        assertThat(brace.accepts(new byte[] {(byte) 0xF0, (byte) 0x80})).as("a prefix that can only be overlong").isFalse();
+        assertThat(new GrammarMatcher(Grammar.parse("root ::= [^a]")).accepts(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80})).isFalse();
         // a lead byte whose characters the class cannot hold is refused at once
         assertThat(new GrammarMatcher(Grammar.parse("root ::= [a-z]")).accepts(new byte[] {(byte) 0xE2})).isFalse();
     }
