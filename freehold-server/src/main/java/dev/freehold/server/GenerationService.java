@@ -116,13 +116,21 @@ public final class GenerationService implements AutoCloseable {
         }
         // No limit asked: until the context is full, within the server's bound.
         int maxTokens = r.maxTokens() < 0 ? Math.min(ctx - prompt.length, limits.maxTokens()) : r.maxTokens();
+        dev.freehold.core.grammar.Grammar grammar = null;
+        if (r.grammar() != null) {
+            try {
+                grammar = dev.freehold.core.grammar.Grammar.parse(r.grammar());
+            } catch (dev.freehold.core.grammar.GrammarException e) {
+                throw ApiException.invalid("grammar", "the grammar is not valid: " + e.getMessage());
+            }
+        }
         List<Generation> choices = new ArrayList<>(r.choices());
         try {
             for (int i = 0; i < r.choices(); i++) {
                 SamplingParams s = r.sampling();
                 SamplingParams si = i == 0 ? s : new SamplingParams(s.temperature(), s.topK(), s.topP(), s.minP(), s.typicalP(),
                         s.repeatPenalty(), s.penaltyLastN(), s.presencePenalty(), s.frequencyPenalty(), s.seed() + i);
-                choices.add(model.scheduler().submit(prompt, si, r.logitBias(), maxTokens, r.stop(), r.topLogprobs()));
+                choices.add(model.scheduler().submit(prompt, si, r.logitBias(), maxTokens, r.stop(), r.topLogprobs(), grammar));
             }
         } catch (Scheduler.Rejected e) {
             choices.forEach(Generation::cancel);

@@ -17,9 +17,15 @@ import java.util.Map;
  * @param stop        stop strings, never part of the output
  * @param topLogprobs -1 for no log-probabilities; 0 to 20 for the chosen token's and that many alternatives
  * @param choices     independent completions of the same prompt (OpenAI's {@code n})
+ * @param grammar     GBNF the output must follow (from a JSON schema, JSON mode or given directly), or null
  */
 public record GenerationRequest(String model, Prompt prompt, SamplingParams sampling, Map<Integer, Float> logitBias,
-                                int maxTokens, List<String> stop, int topLogprobs, int choices) {
+                                int maxTokens, List<String> stop, int topLogprobs, int choices, String grammar) {
+
+    public GenerationRequest(String model, Prompt prompt, SamplingParams sampling, Map<Integer, Float> logitBias,
+                             int maxTokens, List<String> stop, int topLogprobs, int choices) {
+        this(model, prompt, sampling, logitBias, maxTokens, stop, topLogprobs, choices, null);
+    }
 
     public GenerationRequest {
         logitBias = Map.copyOf(logitBias);

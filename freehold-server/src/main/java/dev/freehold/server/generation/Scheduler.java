@@ -99,6 +99,20 @@ public final class Scheduler implements AutoCloseable {
         this.thread = Thread.ofPlatform().name("freehold-scheduler-" + name).daemon().start(this::run);
     }
 
+    private volatile dev.freehold.core.grammar.TokenTrie trie;
+
+    /** The vocabulary as a trie for grammar masks, built on first use. */
+    private dev.freehold.core.grammar.TokenTrie trie() {
+        var t = trie;
+        if (t == null) {
+            synchronized (this) {
+                if (trie == null) trie = dev.freehold.core.grammar.TokenTrie.of(engine.tokenizer());
+                t = trie;
+            }
+        }
+        return t;
+    }
+
     public Options options() {
         return options;
     }
@@ -129,6 +143,12 @@ public final class Scheduler implements AutoCloseable {
      */
     public Generation submit(int[] prompt, SamplingParams sampling, Map<Integer, Float> logitBias, int maxTokens,
                              List<String> stop, int topLogprobs) throws Rejected {
+        return submit(prompt, sampling, logitBias, maxTokens, stop, topLogprobs, null);
+    }
+
+    /** As above, the output kept inside {@code grammar} (null: free). */
+    public Generation submit(int[] prompt, SamplingParams sampling, Map<Integer, Float> logitBias, int maxTokens,
+                             List<String> stop, int topLogprobs, dev.freehold.core.grammar.Grammar grammar) throws Rejected {
         if (prompt.length == 0) throw new IllegalArgumentException("an empty prompt");
         if (prompt.length >= options.contextSize()) {
             throw new IllegalArgumentException("the prompt has %d tokens, the context holds %d"
@@ -138,6 +158,7 @@ public final class Scheduler implements AutoCloseable {
         Sampler sampler = new Sampler(sampling, logitBias);
         for (int t : prompt) sampler.accept(t);
         Job job = new Job(g, prompt.clone(), sampler, new StopStrings(stop), maxTokens, topLogprobs);
+        if (grammar != null) job.constraint = new dev.freehold.core.sample.GrammarConstraint(grammar, trie(), endOfGeneration);
         lock.lock();
         try {
             if (closed) throw new Rejected("the server is shutting down");
@@ -334,18 +355,27 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         float[] raw = j.topLogprobs >= 0 ? logits.clone() : null;
-        int token = j.sampler.sample(logits);
+        int token;
+        try {
+            token = j.constraint == null ? j.sampler.sample(logits) : j.constraint.sample(j.sampler, logits);
+        } catch (IllegalStateException e) {
+            // the vocabulary cannot continue the grammar here (a grammar needing characters no token has)
+            j.generation.emit(new GenerationEvent.Failed("the grammar cannot be continued: " + e.getMessage()));
+            release(j, false);
+            return;
+        }
         if (endOfGeneration.contains(token)) {
             finish(j, GenerationEvent.FinishReason.STOP);
             return;
         }
         j.generated++;
         j.sampler.accept(token);
+        if (j.constraint != null) j.constraint.accept(token);
         StopStrings.Step text = j.stops.add(j.decoder.add(token));
         if (j.generated == 1) listener.firstToken(System.nanoTime() - j.submitted);
         Logprobs.Step lp = raw == null ? null : Logprobs.of(raw, token, j.topLogprobs);
         j.generation.emit(new GenerationEvent.Token(token, text.text(), lp));
-        if (text.stopped()) {
+        if (text.stopped() || (j.constraint != null && j.constraint.isFinished())) {
             finish(j, GenerationEvent.FinishReason.STOP);
         } else if (j.generated >= j.maxTokens || j.sequence.length() + 1 > j.sequence.capacity()) {
             finish(j, GenerationEvent.FinishReason.LENGTH);
@@ -419,6 +449,7 @@ public final class Scheduler implements AutoCloseable {
         final IncrementalDecoder decoder;
         final int maxTokens;
         final int topLogprobs;
+        dev.freehold.core.sample.GrammarConstraint constraint; // null: free
         final long submitted = System.nanoTime();
         Sequence sequence;
         int fed;       // prompt tokens in the sequence

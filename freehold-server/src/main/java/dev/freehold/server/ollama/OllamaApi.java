@@ -188,7 +188,7 @@ public final class OllamaApi {
         // num_ctx: the server's context per sequence is fixed at start; a smaller one is honoured by the limit below.
         long numCtx = JsonFields.integer(options, "num_ctx", "options.num_ctx", 0, 0, Integer.MAX_VALUE);
         int maxTokens = numPredict < 0 ? -1 : (int) numPredict;
-        GenerationRequest r = new GenerationRequest(model.name(), prompt, sampling, Map.of(), maxTokens, stop, -1, 1);
+        GenerationRequest r = new GenerationRequest(model.name(), prompt, sampling, Map.of(), maxTokens, stop, -1, 1, format(body));
         long t0 = System.nanoTime();
         GenerationService.Started started = service.start(r);
         if (numCtx > 0 && started.prompt().length >= numCtx) {
@@ -256,14 +256,26 @@ public final class OllamaApi {
         return o;
     }
 
+    /** Ollama's {@code format}: "json" (a JSON object) or a JSON schema, as a grammar; null for free text. */
+    private static String format(JsonNode body) {
+        JsonNode format = body.get("format");
+        if (format == null || format.isNull() || (format.isTextual() && format.asText().isEmpty())) return null;
+        try {
+            if (format.isTextual()) {
+                if (!format.asText().equals("json")) throw ApiException.invalid("format", "'format' must be \"json\" or a JSON schema");
+                return dev.freehold.core.grammar.JsonSchemaGrammar.anyObject();
+            }
+            if (!format.isObject()) throw ApiException.invalid("format", "'format' must be \"json\" or a JSON schema");
+            return dev.freehold.core.grammar.JsonSchemaGrammar.toGbnf(format);
+        } catch (dev.freehold.core.grammar.GrammarException e) {
+            throw ApiException.invalid("format", "the JSON schema cannot be used: " + e.getMessage());
+        }
+    }
+
     private static void refuseUnsupported(JsonNode body) {
         JsonNode tools = body.get("tools");
         if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
             throw ApiException.invalid("tools", "tools are not supported yet");
-        }
-        JsonNode format = body.get("format");
-        if (format != null && !format.isNull() && !(format.isTextual() && format.asText().isEmpty())) {
-            throw ApiException.invalid("format", "'format' (JSON output) is not supported yet");
         }
         JsonNode images = body.get("images");
         if (images != null && images.isArray() && !images.isEmpty()) throw ApiException.invalid("images", "images are not supported; Freehold serves text models");

@@ -85,7 +85,8 @@ public final class OpenAiApi {
         if (maxTokens < 0) maxTokens = JsonFields.integer(body, "max_tokens", -1, 1, Integer.MAX_VALUE);
         GenerationRequest r = new GenerationRequest(JsonFields.string(body, "model", null),
                 new GenerationRequest.Chat(messages), sampling(body), logitBias(body), (int) maxTokens,
-                JsonFields.strings(body, "stop", 4), logprobs ? topLogprobs : -1, (int) JsonFields.integer(body, "n", 1, 1, 128));
+                JsonFields.strings(body, "stop", 4), logprobs ? topLogprobs : -1, (int) JsonFields.integer(body, "n", 1, 1, 128),
+                grammar(body));
         boolean stream = JsonFields.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
         GenerationService.Started started = service.start(r);
@@ -240,7 +241,7 @@ public final class OpenAiApi {
         List<GenerationService.Started> all = new ArrayList<>();
         try {
             for (GenerationRequest.Prompt p : prompts) {
-                all.add(service.start(new GenerationRequest(modelName, p, sampling, bias, maxTokens, stop, logprobs, n)));
+                all.add(service.start(new GenerationRequest(modelName, p, sampling, bias, maxTokens, stop, logprobs, n, grammar(body))));
             }
         } catch (RuntimeException e) {
             all.forEach(GenerationService.Started::cancel);
@@ -412,6 +413,38 @@ public final class OpenAiApi {
 
     // ------------------------------------------------------------------------------------------------ shared
 
+    /**
+     * The grammar the output must follow: {@code response_format} json_object (any JSON object) or json_schema, or
+     * llama-server's {@code grammar} (GBNF); null for free text.
+     */
+    static String grammar(JsonNode body) {
+        JsonNode format = body.get("response_format");
+        String gbnf = JsonFields.string(body, "grammar", null);
+        if (format != null && !format.isNull()) {
+            if (!format.isObject()) throw ApiException.invalid("response_format", "'response_format' must be an object");
+            String type = format.path("type").asText("");
+            try {
+                switch (type) {
+                    case "text" -> {
+                    }
+                    case "json_object" -> gbnf = dev.freehold.core.grammar.JsonSchemaGrammar.anyObject();
+                    case "json_schema" -> {
+                        JsonNode schema = format.path("json_schema").get("schema");
+                        if (schema == null || schema.isNull()) {
+                            throw ApiException.invalid("response_format", "'response_format.json_schema.schema' is required");
+                        }
+                        gbnf = dev.freehold.core.grammar.JsonSchemaGrammar.toGbnf(schema);
+                    }
+                    default -> throw ApiException.invalid("response_format", "response_format type '" + type
+                            + "' is not one of text, json_object, json_schema");
+                }
+            } catch (dev.freehold.core.grammar.GrammarException e) {
+                throw ApiException.invalid("response_format", "the JSON schema cannot be used: " + e.getMessage());
+            }
+        }
+        return gbnf;
+    }
+
     /** Fields whose effect Freehold cannot give yet: refusing them is better than an answer that ignores them. */
     private static void refuseUnsupported(JsonNode body) {
         JsonNode tools = body.get("tools");
@@ -425,10 +458,6 @@ public final class OpenAiApi {
         if (!harmless) throw ApiException.invalid("tool_choice", "tool_choice is not supported yet");
         for (String f : List.of("functions", "function_call", "audio", "prediction")) {
             if (body.hasNonNull(f)) throw ApiException.invalid(f, "'" + f + "' is not supported");
-        }
-        JsonNode format = body.get("response_format");
-        if (format != null && !format.isNull() && !format.path("type").asText("").equals("text")) {
-            throw ApiException.invalid("response_format", "response_format '" + format.path("type").asText() + "' is not supported yet; only 'text'");
         }
         JsonNode modalities = body.get("modalities");
         if (modalities != null && modalities.isArray()) {

@@ -121,7 +121,7 @@ class OllamaHttpTest {
         for (Case c : List.of(
                 new Case("/api/generate", "{\"model\":\"nope\",\"prompt\":\"x\"}", 404),
                 new Case("/api/chat", "{\"model\":\"random\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"options\":{\"temperature\":\"hot\"}}", 400),
-                new Case("/api/chat", "{\"model\":\"random\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"format\":\"json\"}", 400),
+                new Case("/api/chat", "{\"model\":\"random\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"format\":\"yaml\"}", 400),
                 new Case("/api/chat", "{\"model\":\"random\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{}]}", 400),
                 new Case("/api/chat", "{\"model\":\"random\",\"messages\":[{\"role\":\"user\",\"content\":\"x\",\"images\":[\"aGk=\"]}]}", 400),
                 new Case("/api/generate", "{\"model\":\"random\",\"prompt\":\"x\",\"suffix\":\"y\"}", 400),
