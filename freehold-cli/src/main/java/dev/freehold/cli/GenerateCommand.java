@@ -42,6 +42,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object at the end instead of streaming text")
     boolean json;
 
+    @Option(names = "--json-schema", paramLabel = "FILE", description = "keep the output to JSON that this schema accepts")
+    Path jsonSchema;
+
+    @Option(names = "--grammar", paramLabel = "FILE", description = "keep the output to this GBNF grammar (llama.cpp's format)")
+    Path grammarFile;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -52,13 +58,23 @@ final class GenerateCommand implements Callable<Integer> {
         if (threads != null && threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         EngineOptions options = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
+        if (jsonSchema != null && grammarFile != null) throw new IllegalArgumentException("give --json-schema or --grammar, not both");
+        dev.freehold.core.grammar.Grammar grammar = null;
+        if (jsonSchema != null) {
+            grammar = dev.freehold.core.grammar.Grammar.parse(dev.freehold.core.grammar.JsonSchemaGrammar.toGbnf(
+                    java.nio.file.Files.readString(jsonSchema)));
+        } else if (grammarFile != null) {
+            grammar = dev.freehold.core.grammar.Grammar.parse(java.nio.file.Files.readString(grammarFile));
+        }
         try (Engine engine = Engine.load(model, options)) {
+            var constraint = grammar == null ? null : new dev.freehold.core.sample.GrammarConstraint(grammar,
+                    dev.freehold.core.grammar.TokenTrie.of(engine.tokenizer()), engine.tokenizer().vocabulary().endOfGeneration());
             int[] ids = prompt.isEmpty() ? new int[0] : engine.tokenizer().encode(prompt, true, false);
             if (!json) {
                 out.print(prompt);
                 out.flush();
             }
-            Generator.Result r = Generator.generate(engine, ids, tokens, contextSize, params, piece -> {
+            Generator.Result r = Generator.generate(engine, ids, tokens, contextSize, params, constraint, piece -> {
                 if (!json) {
                     out.print(piece);
                     out.flush();

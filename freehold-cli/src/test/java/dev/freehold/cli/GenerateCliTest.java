@@ -54,4 +54,24 @@ class GenerateCliTest {
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
+
+    @Test
+    void jsonSchemaKeepsTheOutputToValidJson(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path schema = tmp.resolve("schema.json");
+        java.nio.file.Files.writeString(schema, "{\"type\":\"object\",\"properties\":{\"hero\":{\"type\":\"string\",\"maxLength\":10},"
+                + "\"brave\":{\"type\":\"boolean\"}},\"required\":[\"hero\",\"brave\"]}");
+        java.nio.file.Path model = CliTest.stories().resolve("stories260K.gguf");
+        CliTest.Result r = CliTest.run("generate", "-m", model.toString(), "-p", "Once upon a time", "-n", "200", "--seed", "4",
+                "--temperature", "1", "--json-schema", schema.toString(), "--json");
+        org.assertj.core.api.Assertions.assertThat(r.code()).as(r.err()).isZero();
+        com.fasterxml.jackson.databind.JsonNode out = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.get("text").asText());
+        org.assertj.core.api.Assertions.assertThat(doc.get("brave").isBoolean()).isTrue();
+        org.assertj.core.api.Assertions.assertThat(doc.get("hero").asText().length()).isLessThanOrEqualTo(10);
+        java.nio.file.Path bad = tmp.resolve("bad.gbnf");
+        java.nio.file.Files.writeString(bad, "root ::= \"a\" | b\n");
+        CliTest.Result e = CliTest.run("generate", "-m", model.toString(), "-p", "x", "--grammar", bad.toString());
+        org.assertj.core.api.Assertions.assertThat(e.code()).isEqualTo(Main.EXIT_BAD_INPUT);
+        org.assertj.core.api.Assertions.assertThat(e.err()).contains("rule 'b' is used but not defined").contains("line 1");
+    }
 }
