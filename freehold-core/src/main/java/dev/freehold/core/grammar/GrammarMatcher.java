@@ -44,6 +44,8 @@ public final class GrammarMatcher {
         final boolean complete;
         final Map<Integer, State> next = new HashMap<>();
         final int hash;
+        java.util.BitSet mask;  // the tokens allowed here, once computed (pending UTF-8 bytes: none)
+        TokenTrie maskTrie;
 
         State(Node[] stacks) {
             this.stacks = stacks;
@@ -254,8 +256,22 @@ public final class GrammarMatcher {
      */
     public void allowedTokens(TokenTrie trie, java.util.BitSet allowed) {
         allowed.clear();
+        // A state recurs (inside a string every character leads back to the same one): remember its mask.
+        boolean cacheable = pendingNeed == 0;
+        if (cacheable && state.mask != null && state.maskTrie == trie) {
+            allowed.or(state.mask);
+            return;
+        }
         visit(trie, 0, state, pendingCp, pendingNeed, pendingLen, allowed);
+        if (cacheable && maskedStates < MAX_CACHED_MASKS) {
+            state.mask = (java.util.BitSet) allowed.clone();
+            state.maskTrie = trie;
+            maskedStates++;
+        }
     }
+
+    private static final int MAX_CACHED_MASKS = 256;
+    private int maskedStates;
 
     private void visit(TokenTrie trie, int node, State s, int cp, int need, int len, java.util.BitSet allowed) {
         int edges = trie.edgeCount(node);
