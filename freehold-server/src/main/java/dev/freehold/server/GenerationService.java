@@ -25,8 +25,9 @@ public final class GenerationService implements AutoCloseable {
     public record Limits(int maxTokens, int maxMessages, int maxChoices) {
     }
 
-    /** The queued choices of one request, sharing a prompt. */
-    public record Started(ServedModel model, int[] prompt, List<Generation> choices) {
+    /** The queued choices of one request, sharing a prompt; with tools, the format their calls come in. */
+    public record Started(ServedModel model, int[] prompt, List<Generation> choices, GenerationRequest.ToolUse tools,
+                          dev.freehold.core.chat.ToolCalls.Format toolFormat) {
         public void cancel() {
             choices.forEach(Generation::cancel);
         }
@@ -59,6 +60,11 @@ public final class GenerationService implements AutoCloseable {
 
     /** The prompt's token ids, as the model will see them. */
     public int[] promptTokens(ServedModel model, GenerationRequest.Prompt prompt) {
+        return promptTokens(model, prompt, null);
+    }
+
+    /** With tools active, the template renders them (or a system message describes them, for templates that cannot). */
+    public int[] promptTokens(ServedModel model, GenerationRequest.Prompt prompt, GenerationRequest.ToolUse tools) {
         Tokenizer tok = model.engine().tokenizer();
         try {
             return switch (prompt) {
@@ -68,7 +74,19 @@ public final class GenerationService implements AutoCloseable {
                         throw ApiException.invalid("messages", "at most %d messages per request, got %d"
                                 .formatted(limits.maxMessages(), chat.messages().size()));
                     }
-                    String text = model.chatTemplate().renderPrompt(chat.messages(), true, Map.of());
+                    var template = model.chatTemplate();
+                    List<dev.freehold.core.chat.ChatTemplate.Message> messages = chat.messages();
+                    Map<String, Object> vars = Map.of();
+                    if (tools != null && tools.active()) {
+                        if (dev.freehold.core.chat.ToolCalls.templateRendersTools(template.source())) {
+                            List<Object> list = new ArrayList<>();
+                            for (var t : tools.tools()) list.add(JSON.convertValue(dev.freehold.core.chat.ToolCalls.toolJson(t), Map.class));
+                            vars = Map.of("tools", list);
+                        } else {
+                            messages = withToolInstructions(messages, dev.freehold.core.chat.ToolCalls.instructions(tools.tools()));
+                        }
+                    }
+                    String text = template.renderPrompt(messages, true, vars);
                     yield tok.encode(text, true, true);
                 }
                 case GenerationRequest.Text t -> {
@@ -98,6 +116,21 @@ public final class GenerationService implements AutoCloseable {
         }
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** The tool description joined to the system message (or as a new one first). */
+    private static List<dev.freehold.core.chat.ChatTemplate.Message> withToolInstructions(
+            List<dev.freehold.core.chat.ChatTemplate.Message> messages, String instructions) {
+        List<dev.freehold.core.chat.ChatTemplate.Message> out = new ArrayList<>(messages);
+        if (!out.isEmpty() && out.getFirst().role().equals("system")) {
+            var first = out.getFirst();
+            out.set(0, new dev.freehold.core.chat.ChatTemplate.Message("system", first.content() + "\n\n" + instructions, first.extra()));
+        } else {
+            out.addFirst(new dev.freehold.core.chat.ChatTemplate.Message("system", instructions));
+        }
+        return out;
+    }
+
     /** Queues the request's choices; all or none (429 when the queue is full). */
     public Started start(GenerationRequest r) {
         ServedModel model = model(r.model());
@@ -107,7 +140,21 @@ public final class GenerationService implements AutoCloseable {
         if (r.maxTokens() > limits.maxTokens()) {
             throw ApiException.invalid("max_tokens", "at most %d tokens per request, got %d".formatted(limits.maxTokens(), r.maxTokens()));
         }
-        int[] prompt = promptTokens(model, r.prompt());
+        int[] prompt = promptTokens(model, r.prompt(), r.tools());
+        dev.freehold.core.chat.ToolCalls.Format toolFormat = null;
+        String grammarText = r.grammar();
+        if (r.tools() != null && r.tools().active()) {
+            toolFormat = dev.freehold.core.chat.ToolCalls.detect(model.chatTemplate().source());
+            if (r.tools().forced()) {
+                var offered = r.tools().choice().equals("required") ? r.tools().tools()
+                        : r.tools().tools().stream().filter(t -> t.name().equals(r.tools().choice())).toList();
+                try {
+                    grammarText = dev.freehold.core.chat.ToolCalls.grammar(toolFormat, offered, r.tools().parallel() && r.tools().choice().equals("required"));
+                } catch (dev.freehold.core.grammar.GrammarException e) {
+                    throw ApiException.invalid("tools", "a tool's parameters cannot be used: " + e.getMessage());
+                }
+            }
+        }
         int ctx = model.scheduler().options().contextSize();
         if (prompt.length >= ctx) {
             throw new ApiException(400, "invalid_request_error", r.prompt() instanceof GenerationRequest.Chat ? "messages" : "prompt",
@@ -117,9 +164,9 @@ public final class GenerationService implements AutoCloseable {
         // No limit asked: until the context is full, within the server's bound.
         int maxTokens = r.maxTokens() < 0 ? Math.min(ctx - prompt.length, limits.maxTokens()) : r.maxTokens();
         dev.freehold.core.grammar.Grammar grammar = null;
-        if (r.grammar() != null) {
+        if (grammarText != null) {
             try {
-                grammar = dev.freehold.core.grammar.Grammar.parse(r.grammar());
+                grammar = dev.freehold.core.grammar.Grammar.parse(grammarText);
             } catch (dev.freehold.core.grammar.GrammarException e) {
                 throw ApiException.invalid("grammar", "the grammar is not valid: " + e.getMessage());
             }
@@ -139,7 +186,7 @@ public final class GenerationService implements AutoCloseable {
             choices.forEach(Generation::cancel);
             throw ApiException.invalid(null, e.getMessage());
         }
-        return new Started(model, prompt, choices);
+        return new Started(model, prompt, choices, r.tools(), toolFormat);
     }
 
     @Override

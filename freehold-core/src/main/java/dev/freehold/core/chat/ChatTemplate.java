@@ -29,12 +29,14 @@ public final class ChatTemplate {
     }
 
     private final JinjaTemplate template;
+    private final String source;
     private final String bosToken;
     private final String eosToken;
     private final boolean supportsSystemRole;
 
     public ChatTemplate(String source, String bosToken, String eosToken) {
         this.template = JinjaTemplate.compile(source);
+        this.source = source;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.supportsSystemRole = probeSystemRole();
@@ -48,6 +50,11 @@ public final class ChatTemplate {
         } catch (TemplateException e) {
             return false;
         }
+    }
+
+    /** The template's Jinja text. */
+    public String source() {
+        return source;
     }
 
     public boolean supportsSystemRole() {

@@ -18,13 +18,40 @@ import java.util.Map;
  * @param topLogprobs -1 for no log-probabilities; 0 to 20 for the chosen token's and that many alternatives
  * @param choices     independent completions of the same prompt (OpenAI's {@code n})
  * @param grammar     GBNF the output must follow (from a JSON schema, JSON mode or given directly), or null
+ * @param tools       tools the model may call, or null
  */
 public record GenerationRequest(String model, Prompt prompt, SamplingParams sampling, Map<Integer, Float> logitBias,
-                                int maxTokens, List<String> stop, int topLogprobs, int choices, String grammar) {
+                                int maxTokens, List<String> stop, int topLogprobs, int choices, String grammar, ToolUse tools) {
 
     public GenerationRequest(String model, Prompt prompt, SamplingParams sampling, Map<Integer, Float> logitBias,
                              int maxTokens, List<String> stop, int topLogprobs, int choices) {
-        this(model, prompt, sampling, logitBias, maxTokens, stop, topLogprobs, choices, null);
+        this(model, prompt, sampling, logitBias, maxTokens, stop, topLogprobs, choices, null, null);
+    }
+
+    public GenerationRequest(String model, Prompt prompt, SamplingParams sampling, Map<Integer, Float> logitBias,
+                             int maxTokens, List<String> stop, int topLogprobs, int choices, String grammar) {
+        this(model, prompt, sampling, logitBias, maxTokens, stop, topLogprobs, choices, grammar, null);
+    }
+
+    /**
+     * Tools offered to the model and how it may use them.
+     *
+     * @param choice   "none", "auto", "required", or the name of the one function it must call
+     * @param parallel whether one answer may hold several calls
+     */
+    public record ToolUse(List<dev.freehold.core.chat.ToolCalls.Tool> tools, String choice, boolean parallel) {
+        public ToolUse {
+            tools = List.copyOf(tools);
+        }
+
+        /** Whether calls are forced (required, or a named function): decoding then follows the call grammar. */
+        public boolean forced() {
+            return !choice.equals("none") && !choice.equals("auto");
+        }
+
+        public boolean active() {
+            return !choice.equals("none") && !tools.isEmpty();
+        }
     }
 
     public GenerationRequest {

@@ -188,7 +188,8 @@ public final class OllamaApi {
         // num_ctx: the server's context per sequence is fixed at start; a smaller one is honoured by the limit below.
         long numCtx = JsonFields.integer(options, "num_ctx", "options.num_ctx", 0, 0, Integer.MAX_VALUE);
         int maxTokens = numPredict < 0 ? -1 : (int) numPredict;
-        GenerationRequest r = new GenerationRequest(model.name(), prompt, sampling, Map.of(), maxTokens, stop, -1, 1, format(body));
+        GenerationRequest.ToolUse tools = chat ? dev.freehold.server.openai.OpenAiApi.toolUse(body) : null;
+        GenerationRequest r = new GenerationRequest(model.name(), prompt, sampling, Map.of(), maxTokens, stop, -1, 1, format(body), tools);
         long t0 = System.nanoTime();
         GenerationService.Started started = service.start(r);
         if (numCtx > 0 && started.prompt().length >= numCtx) {
@@ -196,6 +197,8 @@ public final class OllamaApi {
             throw ApiException.invalid("options.num_ctx", "the prompt has %d tokens, more than num_ctx %d".formatted(started.prompt().length, numCtx));
         }
         boolean stream = JsonFields.bool(body, "stream", true);
+        // With tools offered, whether the answer is a call is known only at its end: it is held back until then.
+        boolean holdBack = tools != null && tools.active();
         ChoiceStream events = new ChoiceStream(started.choices());
         StringBuilder all = new StringBuilder();
         GenerationEvent.Done done = null;
@@ -211,12 +214,12 @@ public final class OllamaApi {
                 switch (item.event()) {
                     case GenerationEvent.Token t -> {
                         if (t.text().isEmpty()) continue;
-                        if (stream) out.line(json.writeValueAsString(piece(model, t.text(), chat)));
+                        if (stream && !holdBack) out.line(json.writeValueAsString(piece(model, t.text(), chat)));
                         else all.append(t.text());
                     }
                     case GenerationEvent.Done d -> {
                         done = d;
-                        if (!stream) all.append(d.tail());
+                        if (!stream || holdBack) all.append(d.tail());
                         else if (!d.tail().isEmpty()) out.line(json.writeValueAsString(piece(model, d.tail(), chat)));
                     }
                     case GenerationEvent.Failed f -> {
@@ -226,7 +229,15 @@ public final class OllamaApi {
                     }
                 }
             }
-            ObjectNode last = piece(model, stream ? "" : all.toString(), chat);
+            var calls = holdBack ? dev.freehold.core.chat.ToolCalls.parse(started.toolFormat(), all.toString(), tools.tools())
+                    : java.util.Optional.<dev.freehold.core.chat.ToolCalls.Parsed>empty();
+            if (stream && holdBack) {
+                ObjectNode msg = piece(model, calls.isPresent() ? (calls.get().content() == null ? "" : calls.get().content()) : all.toString(), chat);
+                if (calls.isPresent()) ((ObjectNode) msg.get("message")).set("tool_calls", ollamaCalls(calls.get().calls()));
+                out.line(json.writeValueAsString(msg));
+            }
+            ObjectNode last = piece(model, stream ? "" : calls.isPresent() ? (calls.get().content() == null ? "" : calls.get().content()) : all.toString(), chat);
+            if (!stream && calls.isPresent()) ((ObjectNode) last.get("message")).set("tool_calls", ollamaCalls(calls.get().calls()));
             last.put("done", true).put("done_reason", done.reason() == GenerationEvent.FinishReason.LENGTH ? "length" : "stop");
             long total = System.nanoTime() - t0;
             // The model stays loaded: no load time; time spent waiting for a free sequence is in total_duration.
@@ -242,6 +253,16 @@ public final class OllamaApi {
         } finally {
             events.cancel();
         }
+    }
+
+    /** Ollama's tool calls: {function: {name, arguments}} with the arguments as an object. */
+    private ArrayNode ollamaCalls(List<dev.freehold.core.chat.ToolCalls.Call> calls) throws com.fasterxml.jackson.core.JsonProcessingException {
+        ArrayNode arr = json.createArrayNode();
+        for (var c : calls) {
+            ObjectNode f = arr.addObject().putObject("function").put("name", c.name());
+            f.set("arguments", json.readTree(c.arguments()));
+        }
+        return arr;
     }
 
     private ObjectNode base(ServedModel model) {
@@ -273,10 +294,6 @@ public final class OllamaApi {
     }
 
     private static void refuseUnsupported(JsonNode body) {
-        JsonNode tools = body.get("tools");
-        if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
-            throw ApiException.invalid("tools", "tools are not supported yet");
-        }
         JsonNode images = body.get("images");
         if (images != null && images.isArray() && !images.isEmpty()) throw ApiException.invalid("images", "images are not supported; Freehold serves text models");
     }

@@ -86,7 +86,7 @@ public final class OpenAiApi {
         GenerationRequest r = new GenerationRequest(JsonFields.string(body, "model", null),
                 new GenerationRequest.Chat(messages), sampling(body), logitBias(body), (int) maxTokens,
                 JsonFields.strings(body, "stop", 4), logprobs ? topLogprobs : -1, (int) JsonFields.integer(body, "n", 1, 1, 128),
-                grammar(body));
+                grammar(body), toolUse(body));
         boolean stream = JsonFields.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
         GenerationService.Started started = service.start(r);
@@ -130,10 +130,19 @@ public final class OpenAiApi {
         ArrayNode choices = resp.putArray("choices");
         for (int i = 0; i < n; i++) {
             ObjectNode c = choices.addObject().put("index", i);
-            c.putObject("message").put("role", "assistant").put("content", text[i].toString()).putNull("refusal");
+            var calls = toolCalls(started, text[i].toString());
+            ObjectNode message = c.putObject("message").put("role", "assistant");
+            if (calls.isPresent()) {
+                if (calls.get().content() == null) message.putNull("content");
+                else message.put("content", calls.get().content());
+                message.putNull("refusal");
+                message.set("tool_calls", toolCallsJson(calls.get().calls(), false));
+            } else {
+                message.put("content", text[i].toString()).putNull("refusal");
+            }
             if (logprobs) c.putObject("logprobs").set("content", lps[i]);
             else c.putNull("logprobs");
-            c.put("finish_reason", finishReason(done[i]));
+            c.put("finish_reason", calls.isPresent() ? "tool_calls" : finishReason(done[i]));
         }
         resp.set("usage", usage(started, done));
         recordFacts(ctx, started.model(), resp.get("usage"));
@@ -147,6 +156,10 @@ public final class OpenAiApi {
         String fp = fingerprint(started.model());
         int n = started.choices().size();
         GenerationEvent.Done[] done = new GenerationEvent.Done[n];
+        // With tools offered, whether an answer is a call is known only at its end: it is held back until then.
+        boolean holdBack = started.tools() != null && started.tools().active();
+        StringBuilder[] held = new StringBuilder[n];
+        for (int i = 0; i < n; i++) held[i] = new StringBuilder();
         try {
             // As OpenAI: each choice opens with the role, content empty.
             for (int i = 0; i < n; i++) {
@@ -164,6 +177,10 @@ public final class OpenAiApi {
                 ObjectNode choice = ((ArrayNode) c.get("choices")).addObject().put("index", i);
                 switch (item.event()) {
                     case GenerationEvent.Token t -> {
+                        if (holdBack) {
+                            held[i].append(t.text());
+                            continue;
+                        }
                         if (t.text().isEmpty() && t.logprobs() == null) continue;
                         choice.putObject("delta").put("content", t.text());
                         if (t.logprobs() != null) choice.putObject("logprobs").putArray("content").add(logprobContent(tok, t.logprobs()));
@@ -172,6 +189,48 @@ public final class OpenAiApi {
                     }
                     case GenerationEvent.Done d -> {
                         done[i] = d;
+                        if (holdBack) {
+                            held[i].append(d.tail());
+                            var calls = toolCalls(started, held[i].toString());
+                            if (calls.isPresent()) {
+                                if (calls.get().content() != null) {
+                                    ObjectNode pre = chunk(id, created, model, fp, includeUsage);
+                                    ObjectNode pc = ((ArrayNode) pre.get("choices")).addObject().put("index", i);
+                                    pc.putObject("delta").put("content", calls.get().content());
+                                    pc.putNull("logprobs");
+                                    pc.putNull("finish_reason");
+                                    out.event(json.writeValueAsString(pre));
+                                }
+                                // OpenAI's shape: per call, a delta with its id, type and name, then one with the arguments
+                                ArrayNode all = toolCallsJson(calls.get().calls(), true);
+                                for (JsonNode call : all) {
+                                    ObjectNode head = chunk(id, created, model, fp, includeUsage);
+                                    ObjectNode hc = ((ArrayNode) head.get("choices")).addObject().put("index", i);
+                                    ObjectNode first = ((ObjectNode) call.deepCopy());
+                                    ((ObjectNode) first.get("function")).put("arguments", "");
+                                    hc.putObject("delta").putArray("tool_calls").add(first);
+                                    hc.putNull("logprobs");
+                                    hc.putNull("finish_reason");
+                                    out.event(json.writeValueAsString(head));
+                                    ObjectNode args = chunk(id, created, model, fp, includeUsage);
+                                    ObjectNode ac = ((ArrayNode) args.get("choices")).addObject().put("index", i);
+                                    ObjectNode part = json.createObjectNode().put("index", call.get("index").asInt());
+                                    part.putObject("function").put("arguments", call.get("function").get("arguments").asText());
+                                    ac.putObject("delta").putArray("tool_calls").add(part);
+                                    ac.putNull("logprobs");
+                                    ac.putNull("finish_reason");
+                                    out.event(json.writeValueAsString(args));
+                                }
+                                choice.putObject("delta");
+                                choice.putNull("logprobs");
+                                choice.put("finish_reason", "tool_calls");
+                                out.event(json.writeValueAsString(c));
+                                continue;
+                            }
+                            // not a call: the held text as content
+                            d = new GenerationEvent.Done(d.reason(), held[i].toString(), d.promptTokens(), d.cachedPromptTokens(),
+                                    d.completionTokens(), d.queuedNanos(), d.promptNanos(), d.generationNanos());
+                        }
                         if (!d.tail().isEmpty()) {
                             ObjectNode tail = chunk(id, created, model, fp, includeUsage);
                             ObjectNode tc = ((ArrayNode) tail.get("choices")).addObject().put("index", i);
@@ -411,6 +470,74 @@ public final class OpenAiApi {
         return ids;
     }
 
+    // ------------------------------------------------------------------------------------------------ tools
+
+    private static final java.util.regex.Pattern TOOL_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+    /** OpenAI's {@code tools}, {@code tool_choice} and {@code parallel_tool_calls}; null without tools. */
+    public static GenerationRequest.ToolUse toolUse(JsonNode body) {
+        JsonNode tools = body.get("tools");
+        JsonNode choice = body.get("tool_choice");
+        if (tools == null || tools.isNull() || (tools.isArray() && tools.isEmpty())) {
+            if (choice != null && !choice.isNull() && !(choice.isTextual() && (choice.asText().equals("none") || choice.asText().equals("auto")))) {
+                throw ApiException.invalid("tool_choice", "'tool_choice' asks for a tool, but no 'tools' are given");
+            }
+            return null;
+        }
+        if (!tools.isArray()) throw ApiException.invalid("tools", "'tools' must be an array");
+        if (tools.size() > 128) throw ApiException.invalid("tools", "at most 128 tools");
+        List<dev.freehold.core.chat.ToolCalls.Tool> list = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < tools.size(); i++) {
+            JsonNode t = tools.get(i);
+            if (!t.path("type").asText("function").equals("function")) throw ApiException.invalid("tools[" + i + "].type", "only function tools are supported");
+            JsonNode f = t.get("function");
+            if (f == null || !f.isObject()) throw ApiException.invalid("tools[" + i + "].function", "each tool needs a 'function' object");
+            String name = f.path("name").asText("");
+            if (!TOOL_NAME.matcher(name).matches()) {
+                throw ApiException.invalid("tools[" + i + "].function.name", "a function name is 1 to 64 of a-z, A-Z, 0-9, _ and -; got '" + name + "'");
+            }
+            if (!names.add(name)) throw ApiException.invalid("tools[" + i + "].function.name", "two tools are named '" + name + "'");
+            JsonNode params = f.get("parameters");
+            if (params != null && !params.isNull() && !params.isObject()) throw ApiException.invalid("tools[" + i + "].function.parameters", "must be a JSON schema object");
+            list.add(new dev.freehold.core.chat.ToolCalls.Tool(name, f.path("description").isTextual() ? f.get("description").asText() : null,
+                    params == null || params.isNull() ? null : params));
+        }
+        String mode = "auto";
+        if (choice != null && !choice.isNull()) {
+            if (choice.isTextual()) {
+                mode = choice.asText();
+                if (!java.util.Set.of("none", "auto", "required").contains(mode)) {
+                    throw ApiException.invalid("tool_choice", "'tool_choice' must be none, auto, required or a function");
+                }
+            } else if (choice.isObject() && choice.path("function").path("name").isTextual()) {
+                mode = choice.get("function").get("name").asText();
+                if (!names.contains(mode)) throw ApiException.invalid("tool_choice", "'tool_choice' names '" + mode + "', which is not among the tools");
+            } else {
+                throw ApiException.invalid("tool_choice", "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":...}}");
+            }
+        }
+        return new GenerationRequest.ToolUse(list, mode, JsonFields.bool(body, "parallel_tool_calls", true));
+    }
+
+    /** The calls in a choice's text, when tools were offered and it holds well-formed ones. */
+    private static java.util.Optional<dev.freehold.core.chat.ToolCalls.Parsed> toolCalls(GenerationService.Started s, String text) {
+        if (s.tools() == null || !s.tools().active() || s.toolFormat() == null) return java.util.Optional.empty();
+        return dev.freehold.core.chat.ToolCalls.parse(s.toolFormat(), text, s.tools().tools());
+    }
+
+    private ArrayNode toolCallsJson(List<dev.freehold.core.chat.ToolCalls.Call> calls, boolean withIndex) {
+        ArrayNode arr = json.createArrayNode();
+        for (int i = 0; i < calls.size(); i++) {
+            ObjectNode c = arr.addObject();
+            if (withIndex) c.put("index", i);
+            c.put("id", "call_" + randomId());
+            c.put("type", "function");
+            c.putObject("function").put("name", calls.get(i).name()).put("arguments", calls.get(i).arguments());
+        }
+        return arr;
+    }
+
     // ------------------------------------------------------------------------------------------------ shared
 
     /**
@@ -447,15 +574,6 @@ public final class OpenAiApi {
 
     /** Fields whose effect Freehold cannot give yet: refusing them is better than an answer that ignores them. */
     private static void refuseUnsupported(JsonNode body) {
-        JsonNode tools = body.get("tools");
-        if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
-            throw ApiException.invalid("tools", "tools (function calling) are not supported yet");
-        }
-        JsonNode toolChoice = body.get("tool_choice");
-        // "none", and "auto" without tools, ask for nothing Freehold cannot do.
-        boolean harmless = toolChoice == null || toolChoice.isNull()
-                || (toolChoice.isTextual() && (toolChoice.asText().equals("none") || toolChoice.asText().equals("auto")));
-        if (!harmless) throw ApiException.invalid("tool_choice", "tool_choice is not supported yet");
         for (String f : List.of("functions", "function_call", "audio", "prediction")) {
             if (body.hasNonNull(f)) throw ApiException.invalid(f, "'" + f + "' is not supported");
         }
@@ -486,9 +604,31 @@ public final class OpenAiApi {
             Map<String, Object> extra = new LinkedHashMap<>();
             if (m.hasNonNull("name")) extra.put("name", m.get("name").asText());
             if (m.hasNonNull("tool_call_id")) extra.put("tool_call_id", m.get("tool_call_id").asText());
-            if (m.hasNonNull("tool_calls")) extra.put("tool_calls", json.convertValue(m.get("tool_calls"), List.class));
+            if (m.hasNonNull("tool_calls")) extra.put("tool_calls", templateToolCalls(m.get("tool_calls"), where));
             // The templates know system; developer is OpenAI's newer name for it.
             out.add(new ChatTemplate.Message(role.equals("developer") ? "system" : role, content, extra));
+        }
+        return out;
+    }
+
+    /**
+     * An assistant message's tool calls for the chat template: OpenAI sends arguments as a JSON string, templates
+     * expect an object (they write it with tojson).
+     */
+    private List<Object> templateToolCalls(JsonNode calls, String where) {
+        if (!calls.isArray()) throw ApiException.invalid(where + ".tool_calls", "'tool_calls' must be an array");
+        List<Object> out = new ArrayList<>();
+        for (JsonNode c : calls) {
+            ObjectNode copy = c.deepCopy();
+            JsonNode f = copy.get("function");
+            if (f instanceof ObjectNode fo && fo.path("arguments").isTextual()) {
+                try {
+                    fo.set("arguments", json.readTree(fo.get("arguments").asText()));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw ApiException.invalid(where + ".tool_calls", "tool call arguments are not valid JSON: " + e.getOriginalMessage());
+                }
+            }
+            out.add(json.convertValue(copy, Map.class));
         }
         return out;
     }
