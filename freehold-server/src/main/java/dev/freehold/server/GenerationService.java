@@ -143,16 +143,24 @@ public final class GenerationService implements AutoCloseable {
         int[] prompt = promptTokens(model, r.prompt(), r.tools());
         dev.freehold.core.chat.ToolCalls.Format toolFormat = null;
         String grammarText = r.grammar();
+        String trigger = null;
         if (r.tools() != null && r.tools().active()) {
             toolFormat = dev.freehold.core.chat.ToolCalls.detect(model.chatTemplate().source());
+            var offered = r.tools().forced() && !r.tools().choice().equals("required")
+                    ? r.tools().tools().stream().filter(t -> t.name().equals(r.tools().choice())).toList() : r.tools().tools();
+            String calls;
+            try {
+                calls = dev.freehold.core.chat.ToolCalls.grammar(toolFormat, offered,
+                        r.tools().parallel() && !(r.tools().forced() && !r.tools().choice().equals("required")));
+            } catch (dev.freehold.core.grammar.GrammarException e) {
+                throw ApiException.invalid("tools", "a tool's parameters cannot be used: " + e.getMessage());
+            }
             if (r.tools().forced()) {
-                var offered = r.tools().choice().equals("required") ? r.tools().tools()
-                        : r.tools().tools().stream().filter(t -> t.name().equals(r.tools().choice())).toList();
-                try {
-                    grammarText = dev.freehold.core.chat.ToolCalls.grammar(toolFormat, offered, r.tools().parallel() && r.tools().choice().equals("required"));
-                } catch (dev.freehold.core.grammar.GrammarException e) {
-                    throw ApiException.invalid("tools", "a tool's parameters cannot be used: " + e.getMessage());
-                }
+                grammarText = calls;
+            } else if (grammarText == null) {
+                // auto: free text, but a call, once begun, follows the tools' grammar
+                grammarText = calls;
+                trigger = dev.freehold.core.chat.ToolCalls.trigger(toolFormat);
             }
         }
         int ctx = model.scheduler().options().contextSize();
@@ -177,7 +185,7 @@ public final class GenerationService implements AutoCloseable {
                 SamplingParams s = r.sampling();
                 SamplingParams si = i == 0 ? s : new SamplingParams(s.temperature(), s.topK(), s.topP(), s.minP(), s.typicalP(),
                         s.repeatPenalty(), s.penaltyLastN(), s.presencePenalty(), s.frequencyPenalty(), s.seed() + i);
-                choices.add(model.scheduler().submit(prompt, si, r.logitBias(), maxTokens, r.stop(), r.topLogprobs(), grammar));
+                choices.add(model.scheduler().submit(prompt, si, r.logitBias(), maxTokens, r.stop(), r.topLogprobs(), grammar, trigger));
             }
         } catch (Scheduler.Rejected e) {
             choices.forEach(Generation::cancel);

@@ -51,6 +51,15 @@ public final class ToolCalls {
         }
     }
 
+    /** The text a call in this format starts with: once a model writes it, the call grammar applies (auto mode). */
+    public static String trigger(Format format) {
+        return switch (format) {
+            case HERMES -> "<tool_call>";
+            case LLAMA3_JSON -> "{\"name\"";
+            case MISTRAL -> "[TOOL_CALLS]";
+        };
+    }
+
     /** The format a template teaches, from its text. */
     public static Format detect(String templateSource) {
         if (templateSource.contains("[TOOL_CALLS]")) return Format.MISTRAL;

@@ -66,4 +66,41 @@ class ToolCallsTest {
         assertThat(ToolCalls.detect(java.nio.file.Files.readString(dir.resolve("mistral-7b-instruct-v0.3.jinja")))).isEqualTo(ToolCalls.Format.MISTRAL);
         assertThat(ToolCalls.templateRendersTools(java.nio.file.Files.readString(dir.resolve("chatml.jinja")))).isFalse();
     }
+
+    /** Auto mode: free text stays free; a call, once its trigger is written, must follow the tools' grammar. */
+    @Test
+    void aLazyConstraintAppliesOnlyOnceTheTriggerIsWritten() throws Exception {
+        String[] vocab = {" ", "<tool", "_call>", "\n", "{\"name\": \"add\", \"arguments\": {\"a\": 1, \"b\": 2}}", "\n</tool_call>", "hello", "<b>"};
+        byte[][] pieces = new byte[vocab.length][];
+        for (int i = 0; i < vocab.length; i++) pieces[i] = vocab[i].getBytes(StandardCharsets.UTF_8);
+        var trie = dev.freehold.core.grammar.TokenTrie.of(pieces);
+        var grammar = Grammar.parse(ToolCalls.grammar(ToolCalls.Format.HERMES, tools(), false));
+        java.util.Set<Integer> eog = java.util.Set.of(99);
+
+        var call = new dev.freehold.core.sample.GrammarConstraint(grammar, trie, eog, ToolCalls.trigger(ToolCalls.Format.HERMES));
+        call.accept(0);
+        call.accept(1);
+        assertThat(call.active()).as("'<tool' is only the start of the trigger").isFalse();
+        call.accept(2);
+        assertThat(call.active()).isTrue();
+        assertThat(call.allows(6)).as("free text inside a call").isFalse();
+        assertThat(call.allows(99)).as("no end before the call is complete").isFalse();
+        assertThat(call.allows(3)).isTrue();
+        call.accept(3);
+        call.accept(4);
+        call.accept(5);
+        assertThat(call.isComplete()).isTrue();
+        assertThat(call.allows(99)).isTrue();
+
+        var text = new dev.freehold.core.sample.GrammarConstraint(grammar, trie, eog, ToolCalls.trigger(ToolCalls.Format.HERMES));
+        text.accept(6);
+        assertThat(text.active()).isFalse();
+        assertThat(text.allows(7)).isTrue();
+        text.accept(7);
+        assertThat(text.allows(99)).isTrue();
+        var html = new dev.freehold.core.sample.GrammarConstraint(grammar, trie, eog, ToolCalls.trigger(ToolCalls.Format.HERMES));
+        html.accept(7); // "<b>": starts like the trigger, then is not it
+        assertThat(html.active()).isFalse();
+        assertThat(html.allows(6)).isTrue();
+    }
 }

@@ -149,6 +149,12 @@ public final class Scheduler implements AutoCloseable {
     /** As above, the output kept inside {@code grammar} (null: free). */
     public Generation submit(int[] prompt, SamplingParams sampling, Map<Integer, Float> logitBias, int maxTokens,
                              List<String> stop, int topLogprobs, dev.freehold.core.grammar.Grammar grammar) throws Rejected {
+        return submit(prompt, sampling, logitBias, maxTokens, stop, topLogprobs, grammar, null);
+    }
+
+    /** As above; with a {@code trigger}, the grammar applies only once the output starts with it (lazy). */
+    public Generation submit(int[] prompt, SamplingParams sampling, Map<Integer, Float> logitBias, int maxTokens,
+                             List<String> stop, int topLogprobs, dev.freehold.core.grammar.Grammar grammar, String trigger) throws Rejected {
         if (prompt.length == 0) throw new IllegalArgumentException("an empty prompt");
         if (prompt.length >= options.contextSize()) {
             throw new IllegalArgumentException("the prompt has %d tokens, the context holds %d"
@@ -158,7 +164,7 @@ public final class Scheduler implements AutoCloseable {
         Sampler sampler = new Sampler(sampling, logitBias);
         for (int t : prompt) sampler.accept(t);
         Job job = new Job(g, prompt.clone(), sampler, new StopStrings(stop), maxTokens, topLogprobs);
-        if (grammar != null) job.constraint = new dev.freehold.core.sample.GrammarConstraint(grammar, trie(), endOfGeneration);
+        if (grammar != null) job.constraint = new dev.freehold.core.sample.GrammarConstraint(grammar, trie(), endOfGeneration, trigger);
         lock.lock();
         try {
             if (closed) throw new Rejected("the server is shutting down");

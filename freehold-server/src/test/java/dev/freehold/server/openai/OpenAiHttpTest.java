@@ -210,7 +210,7 @@ class OpenAiHttpTest {
                 new Case("/v1/chat/completions", chat("\"logprobs\":true,\"top_logprobs\":21"), 400, "top_logprobs"),
                 new Case("/v1/chat/completions", chat("\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"), 400, "stop"),
                 new Case("/v1/chat/completions", chat("\"logit_bias\":{\"x\":1}"), 400, "logit_bias"),
-                new Case("/v1/chat/completions", chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]"), 400, "tools"),
+                new Case("/v1/chat/completions", chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"has space\"}}]"), 400, "tools[0].function.name"),
                 new Case("/v1/chat/completions", chat("\"response_format\":{\"type\":\"xml\"}"), 400, "response_format"),
                 new Case("/v1/chat/completions", chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}"), 400, "response_format"),
                 new Case("/v1/chat/completions", chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"integer\",\"minimum\":1}}}"), 400, "response_format"),
