@@ -81,7 +81,7 @@ public final class GenerationService implements AutoCloseable {
                         if (dev.freehold.core.chat.ToolCalls.templateRendersTools(template.source())) {
                             List<Object> list = new ArrayList<>();
                             for (var t : tools.tools()) list.add(JSON.convertValue(dev.freehold.core.chat.ToolCalls.toolJson(t), Map.class));
-                            vars = Map.of("tools", list);
+                            vars = dev.freehold.core.chat.ToolCalls.templateVariables(template.source(), list);
                         } else {
                             messages = withToolInstructions(messages, dev.freehold.core.chat.ToolCalls.instructions(tools.tools()));
                         }

@@ -73,6 +73,18 @@ public final class ToolCalls {
         return templateSource.contains("tools");
     }
 
+    /**
+     * The template variables for rendering with tools: {@code tools}, and for Llama 3.x templates
+     * {@code tools_in_user_message = false}, so the tools go to the system message as llama.cpp renders them (the
+     * template's own default puts them in the first user message).
+     */
+    public static java.util.Map<String, Object> templateVariables(String templateSource, List<Object> tools) {
+        java.util.Map<String, Object> vars = new java.util.LinkedHashMap<>();
+        vars.put("tools", tools);
+        if (detect(templateSource) == Format.LLAMA3_JSON) vars.put("tools_in_user_message", false);
+        return vars;
+    }
+
     /** A system message describing the tools, for templates that do not render them (the Hermes convention). */
     public static String instructions(List<Tool> tools) {
         StringBuilder sb = new StringBuilder("You may call one or more functions to assist with the user query.\n\n"

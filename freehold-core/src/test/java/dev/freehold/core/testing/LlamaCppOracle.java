@@ -113,10 +113,16 @@ public final class LlamaCppOracle {
 
     /** llama.cpp's rendering (Jinja engine, generation prompt added) of each message list with a chat template. */
     public static List<JsonNode> renderTemplate(Path model, String template, List<JsonNode> messageLists) {
+        return renderTemplate(model, template, messageLists, null);
+    }
+
+    /** As above, with OpenAI-shaped {@code tools} given to the template (null: none). */
+    public static List<JsonNode> renderTemplate(Path model, String template, List<JsonNode> messageLists, JsonNode tools) {
         List<String> requests = new ArrayList<>();
         for (JsonNode messages : messageLists) {
             var req = JSON.createObjectNode().put("op", "template").put("model", model.toAbsolutePath().toString()).put("template", template);
             req.set("messages", messages);
+            if (tools != null) req.set("tools", tools);
             requests.add(req.toString());
         }
         return run(requests);
