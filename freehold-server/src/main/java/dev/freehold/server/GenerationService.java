@@ -31,6 +31,14 @@ public final class GenerationService implements AutoCloseable {
         public void cancel() {
             choices.forEach(Generation::cancel);
         }
+
+        /** With tools offered: whether text so far is empty or starts like a call in this format (hold it back). */
+        public boolean mayBecomeCall(CharSequence text) {
+            if (toolFormat == null) return false;
+            String t = text.toString().stripLeading();
+            String trigger = dev.freehold.core.chat.ToolCalls.trigger(toolFormat);
+            return t.length() < trigger.length() ? trigger.startsWith(t) : t.startsWith(trigger);
+        }
     }
 
     public GenerationService(Collection<ServedModel> models, Limits limits) {

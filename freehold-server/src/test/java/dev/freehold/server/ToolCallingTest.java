@@ -120,6 +120,32 @@ class ToolCallingTest {
         }
     }
 
+    /** With tools offered (auto), a text answer still streams token by token once it cannot be a call. */
+    @Test
+    void autoTextAnswersStreamAsTheyComeAndMatchTheWholeAnswer() throws Exception {
+        for (int seed = 0; seed < 6; seed++) {
+            JsonNode whole = json(server.post("/v1/chat/completions", request("\"tool_choice\":\"auto\",\"max_tokens\":30,\"seed\":" + seed)).body())
+                    .get("choices").get(0);
+            if (whole.get("finish_reason").asText().equals("tool_calls")) continue;
+            List<String> data = sseData(server.post("/v1/chat/completions",
+                    request("\"tool_choice\":\"auto\",\"max_tokens\":30,\"stream\":true,\"seed\":" + seed)).body());
+            StringBuilder text = new StringBuilder();
+            int contentChunks = 0;
+            for (String d : data.subList(0, data.size() - 1)) {
+                JsonNode delta = json(d).get("choices").get(0).get("delta");
+                if (delta.has("content") && !delta.get("content").asText().isEmpty()) {
+                    contentChunks++;
+                    text.append(delta.get("content").asText());
+                }
+                assertThat(delta.has("tool_calls")).isFalse();
+            }
+            assertThat(text.toString()).isEqualTo(whole.get("message").get("content").asText());
+            assertThat(contentChunks).as("streamed in pieces, not at the end").isGreaterThan(3);
+            return;
+        }
+        throw new AssertionError("every seed gave a tool call; no text answer to stream");
+    }
+
     @Test
     void historyWithCallsAndResultsRendersAndTheAnswerComesBack() throws Exception {
         String body = "{\"model\":\"tools\",\"max_tokens\":20,\"seed\":1,\"tools\":" + TOOLS + ",\"tool_choice\":\"none\",\"messages\":["

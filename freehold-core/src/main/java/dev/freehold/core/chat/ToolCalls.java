@@ -139,8 +139,9 @@ public final class ToolCalls {
         try {
             return switch (format) {
                 case HERMES -> {
+                    // a call opens the answer (after whitespace), as streaming decides it; text first stays text
                     int first = text.indexOf("<tool_call>");
-                    if (first < 0) yield Optional.empty();
+                    if (first < 0 || !text.substring(0, first).isBlank()) yield Optional.empty();
                     Matcher m = HERMES_CALL.matcher(text);
                     List<Call> calls = new ArrayList<>();
                     int end = first;

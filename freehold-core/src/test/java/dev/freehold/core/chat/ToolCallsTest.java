@@ -39,9 +39,11 @@ class ToolCallsTest {
         assertThat(accepts(ToolCalls.grammar(ToolCalls.Format.HERMES, tools(), false), hermes.replace("\"b\": 3", "\"b\": \"x\""))).isFalse();
         assertThat(accepts(ToolCalls.grammar(ToolCalls.Format.LLAMA3_JSON, tools(), false), llama.replace("get_weather", "get_time"))).isFalse();
 
-        var h = ToolCalls.parse(ToolCalls.Format.HERMES, "Let me add.\n" + hermes, tools()).orElseThrow();
-        assertThat(h.content()).isEqualTo("Let me add.");
+        var h = ToolCalls.parse(ToolCalls.Format.HERMES, "\n " + hermes, tools()).orElseThrow();
+        assertThat(h.content()).isNull();
         assertThat(h.calls()).containsExactly(new ToolCalls.Call("add", "{\"a\":2,\"b\":3}"));
+        // a call after text stays text (as streaming decides: the text was already sent)
+        assertThat(ToolCalls.parse(ToolCalls.Format.HERMES, "Let me add.\n" + hermes, tools())).isEmpty();
         assertThat(ToolCalls.parse(ToolCalls.Format.LLAMA3_JSON, "<|python_tag|>" + llama, tools()).orElseThrow().calls())
                 .containsExactly(new ToolCalls.Call("get_weather", "{\"city\":\"Oslo\"}"));
         assertThat(ToolCalls.parse(ToolCalls.Format.MISTRAL, mistral, tools()).orElseThrow().calls()).hasSize(2);

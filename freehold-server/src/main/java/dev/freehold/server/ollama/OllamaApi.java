@@ -197,8 +197,9 @@ public final class OllamaApi {
             throw ApiException.invalid("options.num_ctx", "the prompt has %d tokens, more than num_ctx %d".formatted(started.prompt().length, numCtx));
         }
         boolean stream = JsonFields.bool(body, "stream", true);
-        // With tools offered, whether the answer is a call is known only at its end: it is held back until then.
+        // With tools offered, an answer that may still become a call is held back; once it cannot, it streams as text.
         boolean holdBack = tools != null && tools.active();
+        boolean released = false;
         ChoiceStream events = new ChoiceStream(started.choices());
         StringBuilder all = new StringBuilder();
         GenerationEvent.Done done = null;
@@ -214,12 +215,21 @@ public final class OllamaApi {
                 switch (item.event()) {
                     case GenerationEvent.Token t -> {
                         if (t.text().isEmpty()) continue;
-                        if (stream && !holdBack) out.line(json.writeValueAsString(piece(model, t.text(), chat)));
-                        else all.append(t.text());
+                        if (stream && holdBack && !released) {
+                            all.append(t.text());
+                            if (!started.mayBecomeCall(all)) {
+                                released = true;
+                                out.line(json.writeValueAsString(piece(model, all.toString(), chat)));
+                            }
+                        } else if (stream && (!holdBack || released)) {
+                            out.line(json.writeValueAsString(piece(model, t.text(), chat)));
+                        } else {
+                            all.append(t.text());
+                        }
                     }
                     case GenerationEvent.Done d -> {
                         done = d;
-                        if (!stream || holdBack) all.append(d.tail());
+                        if (!stream || (holdBack && !released)) all.append(d.tail());
                         else if (!d.tail().isEmpty()) out.line(json.writeValueAsString(piece(model, d.tail(), chat)));
                     }
                     case GenerationEvent.Failed f -> {
@@ -229,9 +239,9 @@ public final class OllamaApi {
                     }
                 }
             }
-            var calls = holdBack ? dev.freehold.core.chat.ToolCalls.parse(started.toolFormat(), all.toString(), tools.tools())
+            var calls = holdBack && !released ? dev.freehold.core.chat.ToolCalls.parse(started.toolFormat(), all.toString(), tools.tools())
                     : java.util.Optional.<dev.freehold.core.chat.ToolCalls.Parsed>empty();
-            if (stream && holdBack) {
+            if (stream && holdBack && !released) {
                 ObjectNode msg = piece(model, calls.isPresent() ? (calls.get().content() == null ? "" : calls.get().content()) : all.toString(), chat);
                 if (calls.isPresent()) ((ObjectNode) msg.get("message")).set("tool_calls", ollamaCalls(calls.get().calls()));
                 out.line(json.writeValueAsString(msg));

@@ -156,10 +156,15 @@ public final class OpenAiApi {
         String fp = fingerprint(started.model());
         int n = started.choices().size();
         GenerationEvent.Done[] done = new GenerationEvent.Done[n];
-        // With tools offered, whether an answer is a call is known only at its end: it is held back until then.
-        boolean holdBack = started.tools() != null && started.tools().active();
+        // With tools offered, an answer that may still become a call (it is empty so far, or begins like the format's
+        // call) is held back; once it cannot, it streams as text. A forced call is held to its end.
+        boolean tools = started.tools() != null && started.tools().active();
+        boolean[] holdBack = new boolean[n];
         StringBuilder[] held = new StringBuilder[n];
-        for (int i = 0; i < n; i++) held[i] = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            held[i] = new StringBuilder();
+            holdBack[i] = tools;
+        }
         try {
             // As OpenAI: each choice opens with the role, content empty.
             for (int i = 0; i < n; i++) {
@@ -177,8 +182,14 @@ public final class OpenAiApi {
                 ObjectNode choice = ((ArrayNode) c.get("choices")).addObject().put("index", i);
                 switch (item.event()) {
                     case GenerationEvent.Token t -> {
-                        if (holdBack) {
+                        if (holdBack[i]) {
                             held[i].append(t.text());
+                            if (started.tools().forced() || started.mayBecomeCall(held[i])) continue;
+                            holdBack[i] = false; // plain text: release what was held, then stream
+                            choice.putObject("delta").put("content", held[i].toString());
+                            choice.putNull("logprobs");
+                            choice.putNull("finish_reason");
+                            out.event(json.writeValueAsString(c));
                             continue;
                         }
                         if (t.text().isEmpty() && t.logprobs() == null) continue;
@@ -189,7 +200,7 @@ public final class OpenAiApi {
                     }
                     case GenerationEvent.Done d -> {
                         done[i] = d;
-                        if (holdBack) {
+                        if (holdBack[i]) {
                             held[i].append(d.tail());
                             var calls = toolCalls(started, held[i].toString());
                             if (calls.isPresent()) {
