@@ -64,9 +64,8 @@ abstract class Block32Matrix extends Matrix {
         });
     }
 
-    /** Row by row, every vector with the row kernel of {@link #matvec}; the row stays in cache between vectors. */
-    @Override
-    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+    /** The vectors quantised, in buffers reused by this thread. */
+    final Q8Activations[] quantizeBatch(float[][] xs, int n) {
         Q8Activations[] acts = batchActivations.get();
         if (acts == null || acts.length < n) {
             acts = new Q8Activations[Math.max(n, 8)];
@@ -74,7 +73,13 @@ abstract class Block32Matrix extends Matrix {
             batchActivations.set(acts);
         }
         for (int t = 0; t < n; t++) acts[t].quantize(xs[t], cols);
-        Q8Activations[] a = acts;
+        return acts;
+    }
+
+    /** Row by row, every vector with the row kernel of {@link #matvec}; the row stays in cache between vectors. */
+    @Override
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        Q8Activations[] a = quantizeBatch(xs, n);
         pool.parallelFor(rows, (from, to) -> {
             for (int r = from; r < to; r++) {
                 for (int t = 0; t < n; t++) outs[t][r] = VECTOR ? dotQ8(r, a[t]) : dotQ8Scalar(r, a[t]);

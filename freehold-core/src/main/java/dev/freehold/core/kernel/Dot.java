@@ -35,6 +35,15 @@ final class Dot {
         return sum;
     }
 
+    /** {@link #sumLanes} of a 16-lane vector stored at {@code l[o..o+16)}, in the same order of additions. */
+    static float sumLanes16(float[] l, int o) {
+        float g0 = (l[o] + l[o + 8]) + (l[o + 4] + l[o + 12]);
+        float g1 = (l[o + 1] + l[o + 9]) + (l[o + 5] + l[o + 13]);
+        float g2 = (l[o + 2] + l[o + 10]) + (l[o + 6] + l[o + 14]);
+        float g3 = (l[o + 3] + l[o + 11]) + (l[o + 7] + l[o + 15]);
+        return (g0 + g1) + (g2 + g3);
+    }
+
     static float dot(float[] a, float[] b, int n) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
