@@ -44,6 +44,11 @@ final class Dot {
         return (g0 + g1) + (g2 + g3);
     }
 
+    /** {@link #sumLanes} of an 8-lane vector stored at {@code l[o..o+8)}, in the same order of additions. */
+    static float sumLanes8(float[] l, int o) {
+        return ((l[o] + l[o + 4]) + (l[o + 1] + l[o + 5])) + ((l[o + 2] + l[o + 6]) + (l[o + 3] + l[o + 7]));
+    }
+
     static float dot(float[] a, float[] b, int n) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
