@@ -52,13 +52,8 @@ abstract class KQuantMatrix extends Matrix {
         });
     }
 
-    /** Every vector with the row kernel of {@link #matvec}, row by row (the row stays in cache): bit-identical to it. */
-    @Override
-    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
-        if (!VECTOR) {
-            super.matmul(xs, outs, n, pool);
-            return;
-        }
+    /** The vectors quantised to Q8_K, in buffers reused by this thread. */
+    final Q8KActivations[] quantizeBatch(float[][] xs, int n) {
         Q8KActivations[] acts = batchActivations.get();
         if (acts == null || acts.length < n) {
             acts = new Q8KActivations[Math.max(n, 8)];
@@ -66,7 +61,17 @@ abstract class KQuantMatrix extends Matrix {
             batchActivations.set(acts);
         }
         for (int t = 0; t < n; t++) acts[t].quantize(xs[t], cols);
-        Q8KActivations[] a = acts;
+        return acts;
+    }
+
+    /** Every vector with the row kernel of {@link #matvec}, row by row (the row stays in cache): bit-identical to it. */
+    @Override
+    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        if (!VECTOR) {
+            super.matmul(xs, outs, n, pool);
+            return;
+        }
+        Q8KActivations[] a = quantizeBatch(xs, n);
         pool.parallelFor(rows, (from, to) -> {
             for (int r = from; r < to; r++) {
                 for (int t = 0; t < n; t++) outs[t][r] = dotQ8K(r, a[t]);
