@@ -67,83 +67,76 @@ final class EmbedCommand implements Callable<Integer> {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line; (line = in.readLine()) != null; ) inputs.add(line);
         }
-        PrintWriter out = spec.commandLine().getOut();
         EngineOptions options = threads == null ? EngineOptions.defaults() : EngineOptions.defaults().withThreads(threads);
-        if (!isEncoder(file)) {
-            embedWithDecoder(file, inputs, options, out);
+        if (!BertEncoder.isEncoderFile(file)) {
+            embedWithDecoder(file, inputs, options);
             return 0;
         }
         try (BertEncoder encoder = BertEncoder.load(file, options)) {
             BertEncoder.Pooling p = pooling == null ? encoder.defaultPooling() : parsePooling(pooling);
-            ObjectMapper m = new ObjectMapper();
-            ObjectNode root = m.createObjectNode().put("model", model).put("dimensions", encoder.dimension());
-            ArrayNode data = root.putArray("data");
+            Output out = new Output(encoder.dimension());
             for (int from = 0; from < inputs.size(); from += batch) {
                 List<String> part = inputs.subList(from, Math.min(inputs.size(), from + batch));
                 List<BertEncoder.Tokens> tokens = part.stream().map(encoder::tokenize).toList();
                 float[][] vectors = encoder.embed(tokens.stream().map(BertEncoder.Tokens::ids).toList(), p, !noNormalize);
                 for (int i = 0; i < vectors.length; i++) {
-                    if (json) {
-                        ObjectNode o = data.addObject().put("index", from + i).put("tokens", tokens.get(i).ids().length)
-                                .put("truncated", tokens.get(i).truncated());
-                        ArrayNode v = o.putArray("embedding");
-                        for (float f : vectors[i]) v.add(f);
-                    } else {
-                        StringBuilder sb = new StringBuilder();
-                        for (int j = 0; j < vectors[i].length; j++) {
-                            if (j > 0) sb.append(' ');
-                            sb.append(vectors[i][j]);
-                        }
-                        out.println(sb);
-                    }
-                    if (tokens.get(i).truncated() && !quiet) {
-                        spec.commandLine().getErr().printf("input %d was cut to %d tokens%n", from + i, encoder.maxTokens());
-                    }
+                    out.add(from + i, vectors[i], tokens.get(i).ids().length, tokens.get(i).truncated());
                 }
             }
-            if (json) out.println(m.writeValueAsString(root));
-            out.flush();
+            out.finish();
         }
         return 0;
     }
 
-    private static boolean isEncoder(Path file) throws java.io.IOException {
-        try (dev.freehold.core.format.gguf.GgufFile f = dev.freehold.core.format.gguf.GgufFile.open(file)) {
-            var arch = f.metadata().get("general.architecture");
-            return arch != null && "bert".equals(String.valueOf(arch.value()));
-        }
-    }
-
     /** A text generation model embeds as llama.cpp's embedding mode does: mean (or last-token) pooling. */
-    private void embedWithDecoder(Path file, List<String> inputs, EngineOptions options, PrintWriter out) throws Exception {
+    private void embedWithDecoder(Path file, List<String> inputs, EngineOptions options) throws Exception {
         Engine.Pooling p = switch (pooling == null ? "mean" : pooling.toLowerCase(Locale.ROOT)) {
             case "mean" -> Engine.Pooling.MEAN;
             case "last" -> Engine.Pooling.LAST;
             default -> throw new IllegalArgumentException("--pooling for a decoder model must be mean or last, not " + pooling);
         };
         try (Engine engine = Engine.load(file, options)) {
-            ObjectMapper m = new ObjectMapper();
-            ObjectNode root = m.createObjectNode().put("model", model).put("dimensions", engine.config().dim());
-            ArrayNode data = root.putArray("data");
+            Output out = new Output(engine.config().dim());
+            int limit = engine.config().contextLength();
             for (int i = 0; i < inputs.size(); i++) {
                 int[] ids = engine.tokenizer().encode(inputs.get(i), true, false);
-                boolean truncated = ids.length > engine.config().contextLength();
-                if (truncated) ids = java.util.Arrays.copyOf(ids, engine.config().contextLength());
-                float[] v = engine.embed(ids, p, !noNormalize);
-                if (json) {
-                    ObjectNode o = data.addObject().put("index", i).put("tokens", ids.length).put("truncated", truncated);
-                    ArrayNode a = o.putArray("embedding");
-                    for (float f : v) a.add(f);
-                } else {
-                    StringBuilder sb = new StringBuilder();
-                    for (int j = 0; j < v.length; j++) {
-                        if (j > 0) sb.append(' ');
-                        sb.append(v[j]);
-                    }
-                    out.println(sb);
-                }
+                boolean truncated = ids.length > limit;
+                if (truncated) ids = java.util.Arrays.copyOf(ids, limit);
+                out.add(i, engine.embed(ids, p, !noNormalize), ids.length, truncated);
             }
-            if (json) out.println(m.writeValueAsString(root));
+            out.finish();
+        }
+    }
+
+    /** Vectors as they come: a line of numbers each, or, with --json, one object at the end. */
+    private final class Output {
+        private final PrintWriter out = spec.commandLine().getOut();
+        private final ObjectMapper mapper = new ObjectMapper();
+        private final ObjectNode root;
+        private final ArrayNode data;
+
+        Output(int dimensions) {
+            root = mapper.createObjectNode().put("model", model).put("dimensions", dimensions);
+            data = root.putArray("data");
+        }
+
+        void add(int index, float[] vector, int tokens, boolean truncated) {
+            if (json) {
+                ArrayNode v = data.addObject().put("index", index).put("tokens", tokens).put("truncated", truncated).putArray("embedding");
+                for (float f : vector) v.add(f);
+            } else {
+                StringBuilder sb = new StringBuilder();
+                for (int j = 0; j < vector.length; j++) {
+                    if (j > 0) sb.append(' ');
+                    sb.append(vector[j]);
+                }
+                out.println(sb);
+            }
+            if (truncated && !quiet) spec.commandLine().getErr().printf("input %d was cut to %d tokens%n", index, tokens);
+        }
+
+        void finish() throws java.io.IOException {
+            if (json) out.println(mapper.writeValueAsString(root));
             out.flush();
         }
     }

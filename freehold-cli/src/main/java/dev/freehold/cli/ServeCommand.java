@@ -90,13 +90,6 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    private static boolean isEncoder(Path file) throws java.io.IOException {
-        try (dev.freehold.core.format.gguf.GgufFile f = dev.freehold.core.format.gguf.GgufFile.open(file)) {
-            var arch = f.metadata().get("general.architecture");
-            return arch != null && "bert".equals(String.valueOf(arch.value()));
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -132,7 +125,7 @@ final class ServeCommand implements Callable<Integer> {
         // BERT-family files are embedding models; the rest generate text.
         Map<String, Path> encoders = new LinkedHashMap<>();
         for (var e : List.copyOf(named.entrySet())) {
-            if (isEncoder(e.getValue())) {
+            if (dev.freehold.core.infer.BertEncoder.isEncoderFile(e.getValue())) {
                 encoders.put(e.getKey(), e.getValue());
                 named.remove(e.getKey());
             }

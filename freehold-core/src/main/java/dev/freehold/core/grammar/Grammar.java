@@ -107,9 +107,13 @@ public final class Grammar {
         final Map<String, int[]> firstUse = new LinkedHashMap<>(); // rule name -> {line, column} of first reference
         final java.util.Set<String> defined = new java.util.HashSet<>();
 
+        /** Rules after rewriting repetitions: a bound, since "x{0,10000}" alone makes 10,000 of them. */
+        static final int MAX_RULES = 100_000;
+
         int rule(String name) {
             Integer id = ids.get(name);
             if (id == null) {
+                if (rules.size() >= MAX_RULES) throw new GrammarException("the grammar is too large: more than " + MAX_RULES + " rules once repetitions are written out");
                 id = rules.size();
                 ids.put(name, id);
                 rules.add(null);

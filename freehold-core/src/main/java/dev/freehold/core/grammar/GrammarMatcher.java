@@ -86,16 +86,6 @@ public final class GrammarMatcher {
         this.state = intern(start);
     }
 
-    private GrammarMatcher(GrammarMatcher other) {
-        this.g = other.g;
-        this.dead = other.dead;
-        this.state = other.state;
-        this.pendingCp = other.pendingCp;
-        this.pendingNeed = other.pendingNeed;
-        this.pendingLen = other.pendingLen;
-        this.interned.putAll(other.interned);
-    }
-
     public Grammar grammar() {
         return g;
     }
@@ -197,25 +187,11 @@ public final class GrammarMatcher {
             if (n == null) continue;
             int[] alt = g.rules[n.rule][n.alt];
             if (!g.classes[alt[n.idx]].matches(cp)) continue;
-            Node after = n.idx + 1 < alt.length ? Node.of(n.rule, n.alt, n.idx + 1, n.next) : pop(n.next);
-            expandFrom(after, out);
+            expand(n.idx + 1 < alt.length ? Node.of(n.rule, n.alt, n.idx + 1, n.next) : n.next, out, 0);
         }
         State r = intern(out);
         s.next.put(cp, r);
         return r;
-    }
-
-    /** The node after a finished alternative: the continuation below it, advanced past the reference. */
-    private static Node pop(Node below) {
-        return below;
-    }
-
-    private void expandFrom(Node n, Set<Node> out) {
-        if (n == null) {
-            out.add(null);
-            return;
-        }
-        expand(n, out, 0);
     }
 
     /** Adds to {@code out} every stack reachable from {@code n} whose top is a character class. */
@@ -312,11 +288,6 @@ public final class GrammarMatcher {
             for (int t : trie.tokensAt(child)) allowed.set(t);
             visit(trie, child, s2, cp2, need2, len2, allowed);
         }
-    }
-
-    /** A copy at the same position (its own state from here on). */
-    public GrammarMatcher copy() {
-        return new GrammarMatcher(this);
     }
 
     /** For errors: the characters that could come next, summarised. */

@@ -115,6 +115,14 @@ public final class BertEncoder implements AutoCloseable {
         return (int) x;
     }
 
+    /** Whether a GGUF file holds an architecture this encoder runs (and not a text generation model). */
+    public static boolean isEncoderFile(Path path) throws IOException {
+        try (GgufFile f = GgufFile.open(path)) {
+            GgufValue arch = f.metadata().get("general.architecture");
+            return arch != null && "bert".equals(String.valueOf(arch.value()));
+        }
+    }
+
     public static BertEncoder load(Path path, EngineOptions options) throws IOException {
         GgufFile f = GgufFile.open(path);
         try {
@@ -172,8 +180,27 @@ public final class BertEncoder implements AutoCloseable {
                 if (t < 0 || t >= tokenizer.vocabulary().size()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
             }
         }
+        // Activations take about (6 * width + ffn) floats per token: a request's inputs run in groups of bounded
+        // size, whatever their number. Each input's result does not depend on its group (see the class comment).
+        float[][] out = new float[inputs.size()][];
+        int from = 0;
+        while (from < inputs.size()) {
+            int to = from;
+            int tokens = 0;
+            while (to < inputs.size() && (to == from || tokens + inputs.get(to).length <= MAX_GROUP_TOKENS)) tokens += inputs.get(to++).length;
+            float[][] part = embedGroup(inputs.subList(from, to), pooling, normalize);
+            System.arraycopy(part, 0, out, from, part.length);
+            from = to;
+        }
+        return out;
+    }
+
+    /** Tokens run through the layers together at most (an input longer than this runs alone). */
+    public static final int MAX_GROUP_TOKENS = 4096;
+
+    private float[][] embedGroup(List<int[]> inputs, Pooling pooling, boolean normalize) {
         int total = 0;
-        for (int[] in : inputs) total = Math.addExact(total, in.length);
+        for (int[] in : inputs) total += in.length;
         float[][] x = new float[total][dim];
         int[] start = new int[inputs.size() + 1];
         float[] type0 = new float[dim];

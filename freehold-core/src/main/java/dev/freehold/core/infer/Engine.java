@@ -140,15 +140,7 @@ public final class Engine implements AutoCloseable {
             if (t < 0 || t >= config.vocab()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
         }
         for (int from = 0; from < tokens.length; from += CHUNK) {
-            int n = Math.min(CHUNK, tokens.length - from);
-            for (int t = 0; t < n; t++) {
-                chunkSequences[t] = s;
-                chunkTokens[t] = tokens[from + t];
-                chunkPositions[t] = s.length + t;
-            }
-            chunk(chunkSequences, chunkTokens, chunkPositions, 0, n);
-            Arrays.fill(chunkSequences, 0, n, null); // do not keep the sequence (and its cache) reachable
-            s.append(tokens, from, n);
+            int n = appendChunk(s, tokens, from);
             if (from + n == tokens.length) outputLogits(bx[n - 1]);
         }
         return logits;
@@ -292,6 +284,23 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs up to {@link #CHUNK} tokens from {@code tokens[from]} at the sequence's next positions and appends them;
+     * the final hidden states are left in {@code bx}. Returns how many ran.
+     */
+    private int appendChunk(Sequence s, int[] tokens, int from) {
+        int n = Math.min(CHUNK, tokens.length - from);
+        for (int t = 0; t < n; t++) {
+            chunkSequences[t] = s;
+            chunkTokens[t] = tokens[from + t];
+            chunkPositions[t] = s.length + t;
+        }
+        chunk(chunkSequences, chunkTokens, chunkPositions, 0, n);
+        Arrays.fill(chunkSequences, 0, n, null); // do not keep the sequence (and its cache) reachable
+        s.append(tokens, from, n);
+        return n;
+    }
+
     /** How {@link #embed} pools the tokens' final hidden states. */
     public enum Pooling { MEAN, LAST }
 
@@ -313,15 +322,7 @@ public final class Engine implements AutoCloseable {
         double[] sum = new double[dim];
         float[] normed = new float[dim];
         for (int from = 0; from < tokens.length; from += CHUNK) {
-            int n = Math.min(CHUNK, tokens.length - from);
-            for (int t = 0; t < n; t++) {
-                chunkSequences[t] = s;
-                chunkTokens[t] = tokens[from + t];
-                chunkPositions[t] = s.length + t;
-            }
-            chunk(chunkSequences, chunkTokens, chunkPositions, 0, n);
-            Arrays.fill(chunkSequences, 0, n, null);
-            s.append(tokens, from, n);
+            int n = appendChunk(s, tokens, from);
             for (int t = 0; t < n; t++) {
                 if (pooling == Pooling.LAST && from + t != tokens.length - 1) continue;
                 rmsnorm(normed, bx[t], w.outputNorm, config.rmsEps());

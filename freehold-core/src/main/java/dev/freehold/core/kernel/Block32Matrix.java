@@ -76,15 +76,38 @@ abstract class Block32Matrix extends Matrix {
         return acts;
     }
 
-    /** Row by row, every vector with the row kernel of {@link #matvec}; the row stays in cache between vectors. */
+    /**
+     * Row by row, every vector with the row kernel of {@link #matvec}; the row stays in cache between vectors. Types
+     * with a {@link #tile4} take four vectors per weight load; either way each vector's result is bit-identical to
+     * {@link #matvec}'s.
+     */
     @Override
     public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
         Q8Activations[] a = quantizeBatch(xs, n);
+        boolean tiles = VECTOR && n >= 4 && hasTile4();
         pool.parallelFor(rows, (from, to) -> {
+            float[] lanes = tiles ? tileLanes.get() : null;
             for (int r = from; r < to; r++) {
-                for (int t = 0; t < n; t++) outs[t][r] = VECTOR ? dotQ8(r, a[t]) : dotQ8Scalar(r, a[t]);
+                int t = 0;
+                if (tiles) for (; t + 4 <= n; t += 4) tile4(r, a, t, outs, lanes);
+                for (; t < n; t++) outs[t][r] = VECTOR ? dotQ8(r, a[t]) : dotQ8Scalar(r, a[t]);
             }
         });
+    }
+
+    private final ThreadLocal<float[]> tileLanes = ThreadLocal.withInitial(() -> new float[64]);
+
+    /** Whether this type has {@link #tile4} for this machine's vectors. */
+    boolean hasTile4() {
+        return false;
+    }
+
+    /**
+     * {@code outs[t..t+4)[row]}, each with exactly {@link #dotQ8}'s arithmetic; {@code lanes} is 64 floats of scratch
+     * for the lane sums (passing vectors to a method that is not inlined would box them).
+     */
+    void tile4(int row, Q8Activations[] a, int t, float[][] outs, float[] lanes) {
+        throw new UnsupportedOperationException();
     }
 
     /** Scalar reference of {@link #dotQ8}: exact integer block sums scaled by d_w * d_x. */

@@ -64,7 +64,10 @@ abstract class KQuantMatrix extends Matrix {
         return acts;
     }
 
-    /** Every vector with the row kernel of {@link #matvec}, row by row (the row stays in cache): bit-identical to it. */
+    /**
+     * Every vector with the row kernel of {@link #matvec}, row by row (the row stays in cache), four per weight load
+     * for types with a {@link #tile4}: bit-identical to it either way.
+     */
     @Override
     public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
         if (!VECTOR) {
@@ -72,10 +75,26 @@ abstract class KQuantMatrix extends Matrix {
             return;
         }
         Q8KActivations[] a = quantizeBatch(xs, n);
+        boolean tiles = n >= 4 && hasTile4();
         pool.parallelFor(rows, (from, to) -> {
+            float[] lanes = tiles ? tileLanes.get() : null;
             for (int r = from; r < to; r++) {
-                for (int t = 0; t < n; t++) outs[t][r] = dotQ8K(r, a[t]);
+                int t = 0;
+                if (tiles) for (; t + 4 <= n; t += 4) tile4(r, a, t, outs, lanes);
+                for (; t < n; t++) outs[t][r] = dotQ8K(r, a[t]);
             }
         });
+    }
+
+    private final ThreadLocal<float[]> tileLanes = ThreadLocal.withInitial(() -> new float[64]);
+
+    /** Whether this type has {@link #tile4} for this machine's vectors. */
+    boolean hasTile4() {
+        return false;
+    }
+
+    /** {@code outs[t..t+4)[row]}, each with exactly {@link #dotQ8K}'s arithmetic; {@code lanes}: 64 floats of scratch. */
+    void tile4(int row, Q8KActivations[] a, int t, float[][] outs, float[] lanes) {
+        throw new UnsupportedOperationException();
     }
 }

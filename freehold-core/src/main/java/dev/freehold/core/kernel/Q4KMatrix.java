@@ -74,30 +74,14 @@ final class Q4KMatrix extends KQuantMatrix {
         return Dot.sumLanes(acc0.add(acc1)) - minTerm;
     }
 
-    /**
-     * Four vectors at a time per row: each super-block's scales and nibbles are unpacked once for the four, and each
-     * vector's arithmetic is exactly {@link #dotQ8K}'s, so a batch gives bit-identical results to one at a time.
-     */
     @Override
-    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
-        if (!VECTOR || n < 4 || F.length() != 8) {
-            super.matmul(xs, outs, n, pool);
-            return;
-        }
-        Q8KActivations[] a = quantizeBatch(xs, n);
-        pool.parallelFor(rows, (from, to) -> {
-            float[] lanes = scratch.get();
-            for (int r = from; r < to; r++) {
-                int t = 0;
-                for (; t + 4 <= n; t += 4) tile4(r, a, t, outs, lanes);
-                for (; t < n; t++) outs[t][r] = dotQ8K(r, a[t]);
-            }
-        });
+    boolean hasTile4() {
+        return true;
     }
 
-    private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[32]);
-
-    private void tile4(int row, Q8KActivations[] a, int t, float[][] outs, float[] lanes) {
+    /** Four vectors per row: each weight block is loaded and unpacked once for the four. */
+    @Override
+    void tile4(int row, Q8KActivations[] a, int t, float[][] outs, float[] lanes) {
         long block = row * rowBytes;
         Q8KActivations v0 = a[t], v1 = a[t + 1], v2 = a[t + 2], v3 = a[t + 3];
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);

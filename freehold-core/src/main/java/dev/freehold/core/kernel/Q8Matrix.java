@@ -59,32 +59,14 @@ final class Q8Matrix extends Block32Matrix {
         return sum;
     }
 
-
-    /**
-     * Four vectors at a time per row: each weight block is loaded and widened once for the four, and each vector's
-     * arithmetic is exactly {@link #dotQ8}'s (same pairs, same accumulators, same lane sum), so a batch gives
-     * bit-identical results to one vector at a time.
-     */
     @Override
-    public void matmul(float[][] xs, float[][] outs, int n, WorkerPool pool) {
-        if (!VECTOR || n < 4 || F.length() != 16) {
-            super.matmul(xs, outs, n, pool);
-            return;
-        }
-        Q8Activations[] a = quantizeBatch(xs, n);
-        pool.parallelFor(rows, (from, to) -> {
-            float[] lanes = scratch.get();
-            for (int r = from; r < to; r++) {
-                int t = 0;
-                for (; t + 4 <= n; t += 4) tile4(r, a, t, outs, lanes);
-                for (; t < n; t++) outs[t][r] = dotQ8(r, a[t]);
-            }
-        });
+    boolean hasTile4() {
+        return true;
     }
 
-    private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[64]);
-
-    private void tile4(int row, Q8Activations[] a, int t, float[][] outs, float[] lanes) {
+    /** Four vectors per row: each weight block is loaded and unpacked once for the four. */
+    @Override
+    void tile4(int row, Q8Activations[] a, int t, float[][] outs, float[] lanes) {
         long block = row * rowBytes;
         short[] q0 = a[t].qs, q1 = a[t + 1].qs, q2 = a[t + 2].qs, q3 = a[t + 3].qs;
         float[] d0 = a[t].d, d1 = a[t + 1].d, d2 = a[t + 2].d, d3 = a[t + 3].d;

@@ -136,6 +136,18 @@ class BertEmbeddingParityTest {
         }
     }
 
+    /** Requests of many tokens run in bounded groups: the vectors are those of each input alone. */
+    @Test
+    void largeRequestsRunInGroupsWithTheSameVectors() {
+        List<int[]> tokens = new ArrayList<>();
+        for (int i = 0; i < 50; i++) tokens.add(encoder.tokenize(("word" + i + " ").repeat(60)).ids());
+        assertThat(tokens.stream().mapToInt(t -> t.length).sum()).isGreaterThan(BertEncoder.MAX_GROUP_TOKENS);
+        float[][] all = encoder.embed(tokens, BertEncoder.Pooling.MEAN, true);
+        for (int i = 0; i < tokens.size(); i += 7) {
+            assertThat(all[i]).containsExactly(encoder.embed(List.of(tokens.get(i)), BertEncoder.Pooling.MEAN, true)[0]);
+        }
+    }
+
     @Test
     void paraphrasesAreCloserThanUnrelatedSentences() {
         String[][] pairs = {

@@ -100,7 +100,7 @@ public final class OllamaApi {
         info.put(arch + ".attention.head_count_kv", m.engine().config().kvHeads());
         info.put(arch + ".feed_forward_length", m.engine().config().ffn());
         info.put("tokenizer.ggml.vocab_size", m.engine().config().vocab());
-        ArrayNode caps = r.putArray("capabilities").add("completion");
+        r.putArray("capabilities").add("completion");
         r.put("modified_at", m.modifiedAt().toString());
         ctx.json(r);
     }
