@@ -66,7 +66,7 @@ public final class EngineVsLlamaCpp {
             for (int r = -1; r < 3; r++) {
                 Sequence s = e.newSequence(pp + tg + 1);
                 long t0 = System.nanoTime();
-                float[] logits = e.forward(s, prompt);
+                float[] logits = e.forwardPrompt(s, prompt);
                 long t1 = System.nanoTime();
                 for (int i = 0; i < tg; i++) logits = e.forward(s, Sampler.argmax(logits));
                 long t2 = System.nanoTime();

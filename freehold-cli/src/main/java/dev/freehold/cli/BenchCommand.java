@@ -123,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (prompt == 0) continue;
                 rows.add(measure("pp" + prompt, prompt, () -> {
                     Sequence s = engine.newSequence(prompt);
-                    engine.forward(s, java.util.Arrays.copyOf(tokens, prompt));
+                    engine.forwardPrompt(s, java.util.Arrays.copyOf(tokens, prompt));
                 }));
             }
             for (int gen : gens) {

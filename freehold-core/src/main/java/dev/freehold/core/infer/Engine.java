@@ -39,6 +39,12 @@ public final class Engine implements AutoCloseable {
     private final Sequence[] chunkSequences = new Sequence[CHUNK]; // a single sequence's chunk, filled per forward
     private final int[] chunkTokens = new int[CHUNK];
     private final int[] chunkPositions = new int[CHUNK];
+    private final boolean[] chunkPrompts = new boolean[CHUNK];
+    private final Products products = new Products();
+    private final float[][] promptIn = new float[CHUNK][];
+    private final float[][] promptOut = new float[CHUNK][];
+    private final float[][] decodeIn = new float[CHUNK][];
+    private final float[][] decodeOut = new float[CHUNK][];
 
     /** Tokens per forward chunk: weight matrices are read once per chunk. */
     static final int CHUNK = 32;
@@ -131,6 +137,20 @@ public final class Engine implements AutoCloseable {
      * buffer, overwritten by the next call.
      */
     public float[] forward(Sequence s, int... tokens) {
+        return forward(s, false, tokens);
+    }
+
+    /**
+     * {@link #forward(Sequence, int...)} for tokens of a prompt (text given rather than generated one token at a
+     * time): the weight products run as matrix-matrix products over each chunk (see {@code Matrix.matmulPrompt}),
+     * much faster for many tokens. A prompt token's numbers depend only on the token and its sequence, not on how the
+     * prompt is chunked or batched, but differ from decoding the same token by float rounding order.
+     */
+    public float[] forwardPrompt(Sequence s, int... tokens) {
+        return forward(s, true, tokens);
+    }
+
+    private float[] forward(Sequence s, boolean prompt, int... tokens) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
         if (s.length + tokens.length > s.capacity) {
             throw new IllegalArgumentException("%d more tokens do not fit: the sequence holds %d of %d positions"
@@ -140,19 +160,21 @@ public final class Engine implements AutoCloseable {
             if (t < 0 || t >= config.vocab()) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary");
         }
         for (int from = 0; from < tokens.length; from += CHUNK) {
-            int n = appendChunk(s, tokens, from);
+            int n = appendChunk(s, tokens, from, prompt);
             if (from + n == tokens.length) outputLogits(bx[n - 1]);
         }
         return logits;
     }
 
     /**
-     * One entry of a batch: tokens to append to a sequence, and whether the logits after the last one are wanted (a
-     * prompt chunk that is not the prompt's last needs none, which saves the output matrix: often the largest).
+     * One entry of a batch: tokens to append to a sequence, whether the logits after the last one are wanted (a
+     * prompt chunk that is not the prompt's last needs none, which saves the output matrix: often the largest), and
+     * whether the tokens are a prompt's (see {@link #forwardPrompt}) or generated ones.
      */
-    public record BatchEntry(Sequence sequence, int[] tokens, boolean wantLogits) {
+    public record BatchEntry(Sequence sequence, int[] tokens, boolean wantLogits, boolean prompt) {
+        /** Generated tokens (decode arithmetic), logits wanted. */
         public BatchEntry(Sequence sequence, int[] tokens) {
-            this(sequence, tokens, true);
+            this(sequence, tokens, true, false);
         }
     }
 
@@ -182,6 +204,7 @@ public final class Engine implements AutoCloseable {
         Sequence[] seqs = new Sequence[total];
         int[] toks = new int[total];
         int[] positions = new int[total];
+        boolean[] prompts = new boolean[total];
         int[] lastIndex = new int[batch.size()];
         int k = 0;
         for (int b = 0; b < batch.size(); b++) {
@@ -190,13 +213,14 @@ public final class Engine implements AutoCloseable {
                 seqs[k] = e.sequence();
                 toks[k] = e.tokens()[i];
                 positions[k] = e.sequence().length + i;
+                prompts[k] = e.prompt();
             }
             lastIndex[b] = k - 1;
         }
         List<float[]> out = new java.util.ArrayList<>(java.util.Collections.nCopies(batch.size(), (float[]) null));
         for (int from = 0; from < total; from += CHUNK) {
             int n = Math.min(CHUNK, total - from);
-            chunk(seqs, toks, positions, from, n);
+            chunk(seqs, toks, positions, prompts, from, n);
             for (int b = 0; b < batch.size(); b++) {
                 int li = lastIndex[b];
                 if (li >= from && li < from + n && batch.get(b).wantLogits()) {
@@ -214,7 +238,7 @@ public final class Engine implements AutoCloseable {
      * once for the chunk (matrix-matrix), K and V are cached first, then each token attends to its sequence's cache up
      * to its own position. Leaves the final hidden states in {@code bx}.
      */
-    private void chunk(Sequence[] seqs, int[] tokens, int[] positions, int from, int n) {
+    private void chunk(Sequence[] seqs, int[] tokens, int[] positions, boolean[] prompts, int from, int n) {
         ModelConfig c = config;
         Architecture arch = c.architecture();
         int dim = c.dim();
@@ -228,13 +252,16 @@ public final class Engine implements AutoCloseable {
         }
         int maxPos = 0;
         for (int t = 0; t < n; t++) maxPos = Math.max(maxPos, positions[from + t]);
+        int promptCount = 0;
+        for (int t = 0; t < n; t++) if (prompts[from + t]) promptCount++;
+        Products mm = products.set(prompts, from, n, promptCount);
         int scoreLength = maxPos + 1;
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer L = w.layers[l];
             for (int t = 0; t < n; t++) rmsnorm(bxb[t], bx[t], L.attnNorm(), c.rmsEps());
-            L.wq().matmul(bxb, bq, n, pool);
-            L.wk().matmul(bxb, bk, n, pool);
-            L.wv().matmul(bxb, bv, n, pool);
+            mm.run(L.wq(), bxb, bq);
+            mm.run(L.wk(), bxb, bk);
+            mm.run(L.wv(), bxb, bv);
             for (int t = 0; t < n; t++) {
                 if (L.bq() != null) {
                     add(bq[t], L.bq());
@@ -258,14 +285,14 @@ public final class Engine implements AutoCloseable {
                     attendHead(seqs[from + t], layer, positions[from + t], window, i % c.heads(), bq[t], batt[t], sc);
                 }
             });
-            L.wo().matmul(batt, bxb2, n, pool);
+            mm.run(L.wo(), batt, bxb2);
             for (int t = 0; t < n; t++) {
                 if (L.attnPostNorm() != null) rmsnorm(bxb2[t], bxb2[t], L.attnPostNorm(), c.rmsEps());
                 for (int i = 0; i < dim; i++) bx[t][i] += bxb2[t][i];
                 rmsnorm(bxb[t], bx[t], L.ffnNorm(), c.rmsEps());
             }
-            L.gate().matmul(bxb, bhb, n, pool);
-            L.up().matmul(bxb, bhb2, n, pool);
+            mm.run(L.gate(), bxb, bhb);
+            mm.run(L.up(), bxb, bhb2);
             boolean gelu = arch.geluGate();
             for (int t = 0; t < n; t++) {
                 float[] g = bhb[t];
@@ -276,7 +303,7 @@ public final class Engine implements AutoCloseable {
                     for (int i = 0; i < c.ffn(); i++) g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
                 }
             }
-            L.down().matmul(bhb, bxb2, n, pool);
+            mm.run(L.down(), bhb, bxb2);
             for (int t = 0; t < n; t++) {
                 if (L.ffnPostNorm() != null) rmsnorm(bxb2[t], bxb2[t], L.ffnPostNorm(), c.rmsEps());
                 for (int i = 0; i < dim; i++) bx[t][i] += bxb2[t][i];
@@ -288,14 +315,15 @@ public final class Engine implements AutoCloseable {
      * Runs up to {@link #CHUNK} tokens from {@code tokens[from]} at the sequence's next positions and appends them;
      * the final hidden states are left in {@code bx}. Returns how many ran.
      */
-    private int appendChunk(Sequence s, int[] tokens, int from) {
+    private int appendChunk(Sequence s, int[] tokens, int from, boolean prompt) {
         int n = Math.min(CHUNK, tokens.length - from);
         for (int t = 0; t < n; t++) {
             chunkSequences[t] = s;
             chunkTokens[t] = tokens[from + t];
             chunkPositions[t] = s.length + t;
+            chunkPrompts[t] = prompt;
         }
-        chunk(chunkSequences, chunkTokens, chunkPositions, 0, n);
+        chunk(chunkSequences, chunkTokens, chunkPositions, chunkPrompts, 0, n);
         Arrays.fill(chunkSequences, 0, n, null); // do not keep the sequence (and its cache) reachable
         s.append(tokens, from, n);
         return n;
@@ -322,7 +350,7 @@ public final class Engine implements AutoCloseable {
         double[] sum = new double[dim];
         float[] normed = new float[dim];
         for (int from = 0; from < tokens.length; from += CHUNK) {
-            int n = appendChunk(s, tokens, from);
+            int n = appendChunk(s, tokens, from, true);
             for (int t = 0; t < n; t++) {
                 if (pooling == Pooling.LAST && from + t != tokens.length - 1) continue;
                 rmsnorm(normed, bx[t], w.outputNorm, config.rmsEps());
@@ -350,6 +378,47 @@ public final class Engine implements AutoCloseable {
         float cap = config.finalSoftcap();
         if (cap > 0) {
             for (int i = 0; i < logits.length; i++) logits[i] = cap * (float) Math.tanh(logits[i] / cap);
+        }
+    }
+
+    /**
+     * The weight products of one chunk: prompt tokens through {@code Matrix.matmulPrompt}, generated tokens through
+     * {@code Matrix.matmul} (the decode arithmetic, bit-identical to one token alone), each group as one call.
+     */
+    private final class Products {
+        private boolean[] prompts;
+        private int from;
+        private int n;
+        private int promptCount;
+
+        Products set(boolean[] prompts, int from, int n, int promptCount) {
+            this.prompts = prompts;
+            this.from = from;
+            this.n = n;
+            this.promptCount = promptCount;
+            return this;
+        }
+
+        void run(dev.freehold.core.kernel.Matrix m, float[][] in, float[][] out) {
+            if (promptCount == n) {
+                m.matmulPrompt(in, out, n, pool);
+            } else if (promptCount == 0) {
+                m.matmul(in, out, n, pool);
+            } else {
+                int p = 0;
+                int d = 0;
+                for (int t = 0; t < n; t++) {
+                    if (prompts[from + t]) {
+                        promptIn[p] = in[t];
+                        promptOut[p++] = out[t];
+                    } else {
+                        decodeIn[d] = in[t];
+                        decodeOut[d++] = out[t];
+                    }
+                }
+                m.matmulPrompt(promptIn, promptOut, p, pool);
+                m.matmul(decodeIn, decodeOut, d, pool);
+            }
         }
     }
 

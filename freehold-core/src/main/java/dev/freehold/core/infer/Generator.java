@@ -81,7 +81,7 @@ public final class Generator {
         int[] out = new int[Math.min(maxTokens, seq.capacity())];
         int n = 0;
         long t0 = System.nanoTime();
-        float[] logits = engine.forward(seq, ids);
+        float[] logits = engine.forwardPrompt(seq, ids);
         long t1 = System.nanoTime();
         FinishReason reason = FinishReason.LENGTH;
         while (n < maxTokens) {

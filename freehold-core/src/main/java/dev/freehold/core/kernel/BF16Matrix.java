@@ -66,4 +66,18 @@ final class BF16Matrix extends Matrix {
             }
         });
     }
+
+    /** The row as floats: each half shifted into the top of a float. */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR || cols % 16 != 0) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long base = row * rowBytes;
+        for (int i = 0; i < cols; i += 16) {
+            ((IntVector) ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + i);
+        }
+    }
 }

@@ -110,6 +110,22 @@ abstract class Block32Matrix extends Matrix {
         throw new UnsupportedOperationException();
     }
 
+    /** Each vector rounded to Q8_0 blocks, as {@link #matvec} quantises it: q * d. */
+    @Override
+    float[][] promptActivations(float[][] xs, int n) {
+        float[][] out = promptBuffers(n);
+        Q8Activations a = activations.get();
+        for (int t = 0; t < n; t++) {
+            a.quantize(xs[t], cols);
+            float[] o = out[t];
+            for (int b = 0; b < cols / 32; b++) {
+                float d = a.d[b];
+                for (int j = 32 * b; j < 32 * b + 32; j++) o[j] = a.q[j] * d;
+            }
+        }
+        return out;
+    }
+
     /** Scalar reference of {@link #dotQ8}: exact integer block sums scaled by d_w * d_x. */
     float dotQ8Scalar(int row, Q8Activations a) {
         float sum = 0f;

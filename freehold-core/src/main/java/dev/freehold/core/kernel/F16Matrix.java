@@ -249,4 +249,23 @@ final class F16Matrix extends Matrix {
         if (i < cols) acc0 = load(data, base + 2L * i).fma(FloatVector.fromArray(F, x, i), acc0);
         return Dot.sumLanes(acc0.add(acc1));
     }
+
+    /** The row as floats: the four-operation widening on rows of finite halves, the exact one elsewhere. */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR || cols % 16 != 0) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long base = row * rowBytes;
+        if (kindOf(row) == FINITE) {
+            for (int i = 0; i < cols; i += 16) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(TWO_POW_112).intoArray(dst, off + i);
+            }
+        } else {
+            for (int i = 0; i < cols; i += 16) load(data, base + 2L * i).intoArray(dst, off + i);
+        }
+    }
 }

@@ -43,6 +43,12 @@ final class F32Matrix extends Matrix {
         });
     }
 
+    /** F32 rows need no decoding: the tiled {@link #matmul} already is the prompt product (and equals the decode one). */
+    @Override
+    public void matmulPrompt(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        matmul(xs, outs, n, pool);
+    }
+
     /** outs[t..t+4)[r..r+4) in one pass over the columns: 16 accumulators, 8 loads per 16 multiply-adds. */
     private void tile(int r, float[][] xs, float[][] outs, int t) {
         long b0 = r * rowBytes;

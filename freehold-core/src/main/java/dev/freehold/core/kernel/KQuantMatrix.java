@@ -52,6 +52,23 @@ abstract class KQuantMatrix extends Matrix {
         });
     }
 
+    /** Each vector rounded to Q8_K blocks, as {@link #matvec} quantises it: q * d. */
+    @Override
+    float[][] promptActivations(float[][] xs, int n) {
+        if (!VECTOR) return xs;
+        float[][] out = promptBuffers(n);
+        Q8KActivations a = activations.get();
+        for (int t = 0; t < n; t++) {
+            a.quantize(xs[t], cols);
+            float[] o = out[t];
+            for (int b = 0; b < cols / 256; b++) {
+                float d = a.d[b];
+                for (int j = 256 * b; j < 256 * b + 256; j++) o[j] = a.qs[j] * d;
+            }
+        }
+        return out;
+    }
+
     /** The vectors quantised to Q8_K, in buffers reused by this thread. */
     final Q8KActivations[] quantizeBatch(float[][] xs, int n) {
         Q8KActivations[] acts = batchActivations.get();

@@ -95,6 +95,45 @@ public class Matrix {
         });
     }
 
+    /**
+     * outs[t][r] = row r · xs[t] for tokens of a prompt (given text, as opposed to tokens decoded one at a time):
+     * rows decoded once per call into a panel and multiplied with every token in register tiles (see
+     * {@link PromptProduct}). Each token's result depends only on that token, not on n or its neighbours; it differs
+     * from {@link #matmul}'s only by float rounding order.
+     */
+    public void matmulPrompt(float[][] xs, float[][] outs, int n, WorkerPool pool) {
+        if (!PromptProduct.SUPPORTED) {
+            matmul(xs, outs, n, pool);
+            return;
+        }
+        PromptProduct.run(this, promptActivations(xs, n), outs, n, pool);
+    }
+
+    /**
+     * The activations as this type's decode kernel sees them (quantised types round them to 8-bit blocks first);
+     * the same arrays when it uses them as they are.
+     */
+    float[][] promptActivations(float[][] xs, int n) {
+        return xs;
+    }
+
+    private final ThreadLocal<float[][]> promptBuffers = ThreadLocal.withInitial(() -> new float[0][]);
+
+    /** n buffers of cols floats, reused by this thread. */
+    final float[][] promptBuffers(int n) {
+        float[][] b = promptBuffers.get();
+        if (b.length < n) {
+            b = new float[Math.max(n, 2 * b.length)][cols];
+            promptBuffers.set(b);
+        }
+        return b;
+    }
+
+    /** Row {@code row} as floats into {@code dst[off..off+cols)}. */
+    void decodeRow(int row, float[] dst, int off) {
+        codec.dequantize(data, row * rowBytes, dst, off, cols);
+    }
+
     /** out[r] = row r · x for every row, split over the pool. */
     public void matvec(float[] x, float[] out, WorkerPool pool) {
         pool.parallelFor(rows, (from, to) -> {

@@ -164,4 +164,38 @@ final class Q4KMatrix extends KQuantMatrix {
         outs[t + 2][row] = Dot.sumLanes8(lanes, 16) - m2;
         outs[t + 3][row] = Dot.sumLanes8(lanes, 24) - m3;
     }
+
+    /** The row as floats, as ggml decodes it: d * sc * q - dmin * m per sub-block of 32. */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 256, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block);
+            float dmin = Bits.f16(data, block + 2);
+            long lo = data.get(Bits.LE_LONG, block + 4);
+            int hi = data.get(Bits.LE_INT, block + 12);
+            long scales = q4kScales(lo, hi);
+            long minima = q4kMins(lo, hi);
+            for (int k = 0; k < 4; k++) {
+                long qs = block + 16 + 32L * k;
+                float d1 = d * (int) ((scales >>> (16 * k)) & 0xFF);
+                float m1 = dmin * (int) ((minima >>> (16 * k)) & 0xFF);
+                float d2 = d * (int) ((scales >>> (16 * k + 8)) & 0xFF);
+                float m2 = dmin * (int) ((minima >>> (16 * k + 8)) & 0xFF);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, data, qs, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, qs + 16, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                int o = j + 64 * k;
+                ((FloatVector) q0.and(0x0F).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(dst, o);
+                ((FloatVector) q1.and(0x0F).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(dst, o + 16);
+                ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).intoArray(dst, o + 32);
+                ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).intoArray(dst, o + 48);
+            }
+        }
+    }
 }

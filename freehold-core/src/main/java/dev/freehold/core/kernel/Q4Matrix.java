@@ -133,4 +133,21 @@ final class Q4Matrix extends Block32Matrix {
     int blockValue(long block, int j) {
         return (j < 16 ? Bits.u8(data, block + 2 + j) & 0x0F : Bits.u8(data, block + 2 + j - 16) >>> 4) - 8;
     }
+
+    /** The row as floats: nibbles widened to 16 int lanes, minus 8, times d. */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 32, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block);
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, j);
+            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, j + 16);
+        }
+    }
 }

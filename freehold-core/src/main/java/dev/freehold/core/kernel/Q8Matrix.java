@@ -122,6 +122,23 @@ final class Q8Matrix extends Block32Matrix {
         }
     }
 
+    /** The row as floats, 16 weights per widening conversion. */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 32, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block);
+            ((FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, j);
+            ((FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, block + 18, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, j + 16);
+        }
+    }
+
     @Override
     int blockValue(long block, int j) {
         return Bits.s8(data, block + 2 + j);

@@ -79,4 +79,41 @@ class BatchInvarianceTest {
                     .hasMessageContaining("appears twice");
         }
     }
+
+    /**
+     * Prompt tokens take the matrix-matrix path; their numbers must not depend on how the prompt is cut into pieces
+     * or what else shares the forward (the server feeds prompts in budgeted pieces next to other sequences).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "F16"})
+    void promptLogitsDoNotDependOnHowThePromptIsCutOrBatched(GgmlType type, @TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("m.gguf");
+        RandomLlamaModel.write(f, new RandomLlamaModel.Shape(256, 512, 2, 8, 2, 400, 256, false), type, 9, ProgressListener.NONE);
+        Random r = new Random(2);
+        int[] prompt = new int[70];
+        for (int k = 0; k < prompt.length; k++) prompt[k] = 3 + r.nextInt(390);
+        try (Engine e = Engine.load(f, new EngineOptions(2, EngineOptions.KvCacheType.F16))) {
+            float[] whole = e.forwardPrompt(e.newSequence(128), prompt).clone();
+            // in pieces of 1, 5, 29 and 35 tokens
+            Sequence pieces = e.newSequence(128);
+            float[] last = null;
+            int[] cuts = {0, 1, 6, 35, 70};
+            for (int c = 0; c + 1 < cuts.length; c++) last = e.forwardPrompt(pieces, Arrays.copyOfRange(prompt, cuts[c], cuts[c + 1]));
+            assertThat(last).as("%s prompt in pieces", type).containsExactly(whole);
+            // in a batch, in pieces of 13, after another sequence's prompt piece and next to a decoding one
+            Sequence other = e.newSequence(128);
+            e.forwardPrompt(other, 7, 8, 9);
+            Sequence batched = e.newSequence(128);
+            List<float[]> out = null;
+            for (int from = 0; from < prompt.length; from += 13) {
+                int to = Math.min(prompt.length, from + 13);
+                Sequence third = e.newSequence(16);
+                out = e.forward(List.of(
+                        new Engine.BatchEntry(third, new int[] {4, 5, 6, 7, 8}, false, true),
+                        new Engine.BatchEntry(batched, Arrays.copyOfRange(prompt, from, to), to == prompt.length, true),
+                        new Engine.BatchEntry(other, new int[] {10 + from % 50})));
+            }
+            assertThat(out.get(1)).as("%s prompt batched in pieces", type).containsExactly(whole);
+        }
+    }
 }

@@ -251,4 +251,64 @@ class KernelTest {
         }
         assertThat(two).containsExactly(one);
     }
+
+    /**
+     * The prompt path (rows decoded to floats, register tiles) against the decode path on the same rounded
+     * activations: the same sums in another order, so within float rounding. 26 rows exercise the rows left over
+     * from the groups of four, 11 vectors the vectors left over from the tiles of four.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    void promptProductEqualsDecodeProductWithinRounding(GgmlType type) {
+        int rows = 26;
+        byte[] w = type.codec().orElseThrow().quantize(gaussian(rows * COLS, 11));
+        Matrix m = Matrix.of(type, MemorySegment.ofArray(w), rows, COLS);
+        int n = 11;
+        float[][] xs = new float[n][];
+        for (int t = 0; t < n; t++) xs[t] = gaussian(COLS, 100 + t);
+        float[][] decode = new float[n][rows];
+        float[][] prompt = new float[n][rows];
+        try (WorkerPool pool = new WorkerPool(2)) {
+            m.matmul(xs, decode, n, pool);
+            m.matmulPrompt(xs, prompt, n, pool);
+        }
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < rows; r++) {
+                float magnitude = 0f; // the sum's scale: rounding is relative to the terms, not to a sum that may cancel
+                float[] row = new float[COLS];
+                Matrix.reference(type, MemorySegment.ofArray(w), rows, COLS).row(r, row);
+                for (int i = 0; i < COLS; i++) magnitude += Math.abs(row[i] * xs[t][i]);
+                // Q4_1/Q5_1: the decode kernels take the minimum term through Q8_1's s = d * sum(q) rounded to f16
+                // (as ggml does), the prompt path through the unrounded values: 2^-11 of that term at most.
+                float tolerance = type == GgmlType.Q4_1 || type == GgmlType.Q5_1 ? 2e-4f : 2e-6f;
+                assertThat(prompt[t][r]).as("%s vector %d row %d", type, t, r).isCloseTo(decode[t][r], within(tolerance * magnitude + 1e-6f));
+            }
+        }
+    }
+
+    /**
+     * A prompt token's result depends only on its own activations: alone, at any place in a batch of any size, with
+     * one thread or two, the same bits.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void promptProductOfATokenDoesNotDependOnItsBatch(GgmlType type) {
+        int rows = 26;
+        byte[] w = type.codec().orElseThrow().quantize(gaussian(rows * COLS, 12));
+        Matrix m = Matrix.of(type, MemorySegment.ofArray(w), rows, COLS);
+        float[][] xs = new float[9][];
+        for (int t = 0; t < xs.length; t++) xs[t] = gaussian(COLS, 200 + t);
+        float[][] all = new float[9][rows];
+        try (WorkerPool two = new WorkerPool(2); WorkerPool one = new WorkerPool(1)) {
+            m.matmulPrompt(xs, all, 9, two);
+            for (int t = 0; t < 9; t++) {
+                float[][] alone = new float[1][rows];
+                m.matmulPrompt(new float[][] {xs[t]}, alone, 1, one);
+                assertThat(alone[0]).as("%s vector %d alone", type, t).containsExactly(all[t]);
+            }
+            float[][] shifted = new float[6][rows]; // vectors 3..8 at places 0..5: other tile positions
+            m.matmulPrompt(java.util.Arrays.copyOfRange(xs, 3, 9), shifted, 6, two);
+            for (int t = 0; t < 6; t++) assertThat(shifted[t]).as("%s vector %d moved", type, t + 3).containsExactly(all[t + 3]);
+        }
+    }
 }

@@ -333,11 +333,11 @@ public final class Scheduler implements AutoCloseable {
                 int n = Math.min(budget, j.prompt.length - j.fed);
                 budget -= n;
                 boolean last = j.fed + n == j.prompt.length;
-                batch.add(new Engine.BatchEntry(j.sequence, Arrays.copyOfRange(j.prompt, j.fed, j.fed + n), last));
+                batch.add(new Engine.BatchEntry(j.sequence, Arrays.copyOfRange(j.prompt, j.fed, j.fed + n), last, true));
                 owners.add(j);
                 fedNow.add(n);
             } else {
-                batch.add(new Engine.BatchEntry(j.sequence, new int[] {j.pending}, true));
+                batch.add(new Engine.BatchEntry(j.sequence, new int[] {j.pending}, true, false));
                 owners.add(j);
                 fedNow.add(0);
             }
