@@ -1,6 +1,7 @@
 package dev.freehold.core.infer;
 
 import dev.freehold.core.format.gguf.GgufFile;
+import dev.freehold.core.kernel.AttentionKernel;
 import dev.freehold.core.kernel.Matrix;
 import dev.freehold.core.kernel.WorkerPool;
 import dev.freehold.core.model.Architecture;
@@ -36,6 +37,7 @@ public final class Engine implements AutoCloseable {
     private final float[] ropeCos;
     private final float[] ropeSin;
     private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[256]);
+    private final ThreadLocal<float[]> laneScratch = ThreadLocal.withInitial(() -> new float[16]);
     private final Sequence[] chunkSequences = new Sequence[CHUNK]; // a single sequence's chunk, filled per forward
     private final int[] chunkTokens = new int[CHUNK];
     private final int[] chunkPositions = new int[CHUNK];
@@ -515,35 +517,9 @@ public final class Engine implements AutoCloseable {
         ModelConfig c = config;
         int hd = c.headDim();
         int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
-        float scale = c.queryScale();
-        float cap = c.attnSoftcap();
-        int qo = h * hd;
         int kvo = (h / (c.heads() / c.kvHeads())) * hd;
-        float[] keys = s.keys[layer];
-        float[] values = s.values[layer];
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = first; t <= pos; t++) {
-            int ko = t * c.kvDim() + kvo;
-            float dot = 0f;
-            for (int i = 0; i < hd; i++) dot += query[qo + i] * keys[ko + i];
-            float v = dot * scale;
-            if (cap > 0) v = cap * (float) Math.tanh(v / cap);
-            sc[t] = v;
-            if (v > max) max = v;
-        }
-        float sum = 0f;
-        for (int t = first; t <= pos; t++) {
-            float e = (float) Math.exp(sc[t] - max);
-            sc[t] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        Arrays.fill(out, qo, qo + hd, 0f);
-        for (int t = first; t <= pos; t++) {
-            float p = sc[t] * inv;
-            int vo = t * c.kvDim() + kvo;
-            for (int i = 0; i < hd; i++) out[qo + i] += p * values[vo + i];
-        }
+        AttentionKernel.attend(query, h * hd, s.keys[layer], s.values[layer], kvo, c.kvDim(), hd, first, pos,
+                c.queryScale(), c.attnSoftcap(), out, sc, laneScratch.get());
     }
 
     /** RMSNorm as ggml computes it: mean of squares accumulated in double, then (x * scale) * weight. */
