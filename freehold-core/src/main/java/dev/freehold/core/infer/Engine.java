@@ -282,9 +282,10 @@ public final class Engine implements AutoCloseable {
                     sc = new float[Math.max(scoreLength, 2 * sc.length)];
                     scoreScratch.set(sc);
                 }
+                float[] lanes = laneScratch.get();
                 for (int i = a; i < b; i++) {
                     int t = i / c.heads();
-                    attendHead(seqs[from + t], layer, positions[from + t], window, i % c.heads(), bq[t], batt[t], sc);
+                    attendHead(seqs[from + t], layer, positions[from + t], window, i % c.heads(), bq[t], batt[t], sc, lanes);
                 }
             });
             mm.run(L.wo(), batt, bxb2);
@@ -513,13 +514,13 @@ public final class Engine implements AutoCloseable {
      * One head of one token: softmax(scale * q·K) · V over its sequence's positions up to {@code pos} (the last
      * {@code window} of them when the layer slides, else all), scores soft-capped when the model says so.
      */
-    private void attendHead(Sequence s, int layer, int pos, int window, int h, float[] query, float[] out, float[] sc) {
+    private void attendHead(Sequence s, int layer, int pos, int window, int h, float[] query, float[] out, float[] sc, float[] lanes) {
         ModelConfig c = config;
         int hd = c.headDim();
         int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
         int kvo = (h / (c.heads() / c.kvHeads())) * hd;
         AttentionKernel.attend(query, h * hd, s.keys[layer], s.values[layer], kvo, c.kvDim(), hd, first, pos,
-                c.queryScale(), c.attnSoftcap(), out, sc, laneScratch.get());
+                c.queryScale(), c.attnSoftcap(), out, sc, lanes);
     }
 
     /** RMSNorm as ggml computes it: mean of squares accumulated in double, then (x * scale) * weight. */

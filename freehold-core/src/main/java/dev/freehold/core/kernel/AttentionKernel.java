@@ -50,8 +50,7 @@ public final class AttentionKernel {
                 for (int i = 16; i < hd; i += 16) {
                     acc = FloatVector.fromArray(F, query, qo + i).fma(FloatVector.fromArray(F, keys, ko + i), acc);
                 }
-                acc.intoArray(lanes, 0);
-                dot = Dot.sumLanes16(lanes, 0);
+                dot = Dot.sumLanes(acc); // in registers: through memory, the lane sum would cost more than the products
             } else {
                 dot = 0f;
                 for (int i = 0; i < hd; i++) dot += query[qo + i] * keys[ko + i];
