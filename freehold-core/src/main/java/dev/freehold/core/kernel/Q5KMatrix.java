@@ -77,4 +77,49 @@ final class Q5KMatrix extends KQuantMatrix {
         }
         return Dot.sumLanes(acc0.add(acc1)) - minTerm;
     }
+
+    /** The row as floats, as ggml decodes it: d * sc * (nibble + 16 * fifth bit) - dmin * m per sub-block of 32. */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 256, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block);
+            float dmin = Bits.f16(data, block + 2);
+            long lo = data.get(Bits.LE_LONG, block + 4);
+            int hi = data.get(Bits.LE_INT, block + 12);
+            long scales = q4kScales(lo, hi);
+            long minima = q4kMins(lo, hi);
+            IntVector h0 = (IntVector) ByteVector.fromMemorySegment(B, data, block + 16, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            IntVector h1 = (IntVector) ByteVector.fromMemorySegment(B, data, block + 32, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            for (int k = 0; k < 4; k++) {
+                long qs = block + 48 + 32L * k;
+                float d1 = d * (int) ((scales >>> (16 * k)) & 0xFF);
+                float m1 = dmin * (int) ((minima >>> (16 * k)) & 0xFF);
+                float d2 = d * (int) ((scales >>> (16 * k + 8)) & 0xFF);
+                float m2 = dmin * (int) ((minima >>> (16 * k + 8)) & 0xFF);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, data, qs, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, qs + 16, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                int o = j + 64 * k;
+                int low = 2 * k;
+                int high = 2 * k + 1;
+                IntVector v;
+                v = q0.and(0x0F).or(h0.lanewise(VectorOperators.LSHR, low).and(1).lanewise(VectorOperators.LSHL, 4));
+                ((FloatVector) v.convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(dst, o);
+                v = q1.and(0x0F).or(h1.lanewise(VectorOperators.LSHR, low).and(1).lanewise(VectorOperators.LSHL, 4));
+                ((FloatVector) v.convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(dst, o + 16);
+                v = q0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, high).and(1).lanewise(VectorOperators.LSHL, 4));
+                ((FloatVector) v.convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).intoArray(dst, o + 32);
+                v = q1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, high).and(1).lanewise(VectorOperators.LSHL, 4));
+                ((FloatVector) v.convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).intoArray(dst, o + 48);
+            }
+        }
+    }
 }

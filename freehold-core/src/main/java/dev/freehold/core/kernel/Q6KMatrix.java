@@ -97,4 +97,44 @@ final class Q6KMatrix extends KQuantMatrix {
         }
         return Dot.sumLanes(acc0.add(acc1)) - offsetTerm;
     }
+
+    /**
+     * The row as floats, as ggml decodes it: per 16 values (d * scale) * (6-bit value - 32). Sixteen values per
+     * vector: for l in a half's 32 positions, ql[l] and ql[l + 32] give the low nibbles of values l, l + 32 (low
+     * nibble) and l + 64, l + 96 (high nibble), qh[l] their high bits two at a time.
+     */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 256, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = block + 64L * half;
+                long qh = block + 128 + 32L * half;
+                long sc = block + 192 + 8L * half;
+                int o = j + 128 * half;
+                for (int c = 0; c < 2; c++) {
+                    IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, data, ql + 16 * c, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                    IntVector lo2 = (IntVector) ByteVector.fromMemorySegment(B, data, ql + 32 + 16 * c, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                    IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, data, qh + 16 * c, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                    IntVector q1 = lo.and(0x0F).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = lo2.and(0x0F).or(hi.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q3 = lo.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q4 = lo2.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    int p = o + 16 * c;
+                    ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(d * Bits.s8(data, sc + c)).intoArray(dst, p);
+                    ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(d * Bits.s8(data, sc + c + 2)).intoArray(dst, p + 32);
+                    ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(d * Bits.s8(data, sc + c + 4)).intoArray(dst, p + 64);
+                    ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(d * Bits.s8(data, sc + c + 6)).intoArray(dst, p + 96);
+                }
+            }
+        }
+    }
 }

@@ -311,4 +311,21 @@ class KernelTest {
             for (int t = 0; t < 6; t++) assertThat(shifted[t]).as("%s vector %d moved", type, t + 3).containsExactly(all[t + 3]);
         }
     }
+
+    /** The prompt path's row decoding (vectorised per type) gives exactly the codec's values, ggml's dequantisation. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    void decodedRowsEqualTheCodecBitForBit(GgmlType type) {
+        byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * COLS, 13));
+        MemorySegment seg = MemorySegment.ofArray(w);
+        Matrix m = Matrix.of(type, seg, ROWS, COLS);
+        Matrix ref = Matrix.reference(type, seg, ROWS, COLS);
+        float[] got = new float[COLS + 7];
+        float[] expected = new float[COLS];
+        for (int r = 0; r < ROWS; r++) {
+            m.decodeRow(r, got, 7);
+            ref.row(r, expected);
+            assertThat(java.util.Arrays.copyOfRange(got, 7, 7 + COLS)).as("%s row %d", type, r).containsExactly(expected);
+        }
+    }
 }
