@@ -8,6 +8,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -22,42 +23,47 @@ final class Q4Matrix extends Block32Matrix {
         super(GgmlType.Q4_0, data, rows, cols);
     }
 
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorMask<Byte> SECOND_HALF = VectorMask.fromLong(B256, 0xFFFF0000L);
+    private static final VectorMask<Float> SECOND_BLOCK = VectorMask.fromLong(F512, 0xFF00L);
+
     /**
-     * Per block: the 16 bytes zero-extended to 16-bit lanes, where the nibbles are split (byte-lane shifts cost
-     * several instructions each); values 0..15 and 16..31 times their activations added lane-wise, neighbouring
-     * lanes added into 8 int lanes (at most 4 * 8 * 128), converted and scaled. 256-bit vectors: on this CPU a
-     * 512-bit operation costs two 256-bit ones, and at this width no lanes are wasted. The block code is written
-     * out twice rather than called, for the reason given in {@link Q8Matrix#dotQ8}.
+     * Two blocks per 512-bit vector. Their 16 + 16 bytes are not adjacent (the second block's scale lies between
+     * them): two overlapping 32-byte loads, at the first block's bytes and 2 bytes later, blended half and half, put
+     * them side by side; zero-extended to 32 16-bit lanes, the nibbles are split there. Low nibbles times the first
+     * halves of both blocks' activations plus high nibbles times the second halves ({@link Q8Activations#pairs} holds
+     * them in that order) gives 32 lanes of two products each (at most 2 * 8 * 127): lanes 0..15 of the first block,
+     * 16..31 of the second. Read as 16 int lanes, the even and odd 16-bit halves are sign-extended by shifts (int
+     * lanes 0..7 hold the first block, 8..15 the second), converted, and multiplied with a vector of the two blocks'
+     * scales into two accumulators. The code is written out rather than called, for the reason given in
+     * {@link Q8Matrix#dotQ8}.
      */
     @Override
     float dotQ8(int row, Q8Activations a) {
         long block = row * rowBytes;
-        short[] xq = a.qs;
+        short[] xq = a.pairs;
         float[] xd = a.d;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector even = FloatVector.zero(F512);
+        FloatVector odd = FloatVector.zero(F512);
         int nb = cols / 32;
         int b = 0;
         for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
-            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector p0 = q0.and((short) 0x0F).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b))
-                    .add(q0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b + 16)))
-                    .reinterpretAsInts();
-            FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0);
-            acc0 = s0.fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
-            long block1 = block + BLOCK_BYTES;
-            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block1 + 2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector p1 = q1.and((short) 0x0F).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b + 32))
-                    .add(q1.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(S, xq, 32 * b + 48)))
-                    .reinterpretAsInts();
-            FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0);
-            acc1 = s1.fma(FloatVector.broadcast(F, Bits.f16(data, block1) * xd[b + 1]), acc1);
+            ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                    .blend(ByteVector.fromMemorySegment(B256, data, block + 4, ByteOrder.LITTLE_ENDIAN), SECOND_HALF)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector lo = q.and((short) 0x0F).sub((short) 8);
+            ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+            FloatVector scale = FloatVector.broadcast(F512, Bits.f16(data, block) * xd[b])
+                    .blend(Bits.f16(data, block + BLOCK_BYTES) * xd[b + 1], SECOND_BLOCK);
+            int o = 32 * b;
+            IntVector p;
+            p = lo.mul(ShortVector.fromArray(S512, xq, o)).add(hi.mul(ShortVector.fromArray(S512, xq, o + 32))).reinterpretAsInts();
+            even = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, even);
+            odd = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, odd);
         }
-        float sum = Dot.sumLanes(acc0.add(acc1));
+        float sum = Dot.sumLanes(even.add(odd));
         if (b < nb) sum += blockScalar(block, a, b);
         return sum;
     }
@@ -67,63 +73,51 @@ final class Q4Matrix extends Block32Matrix {
         return true;
     }
 
-    /** Four vectors per row: each weight block is loaded and unpacked once for the four. */
+    /** Four vectors per row with {@link #dotQ8}'s arithmetic: each pair of blocks is loaded and split once for the four. */
     @Override
     void tile4(int row, Q8Activations[] a, int t, float[][] outs, float[] lanes) {
         long block = row * rowBytes;
-        short[] x0 = a[t].qs, x1 = a[t + 1].qs, x2 = a[t + 2].qs, x3 = a[t + 3].qs;
+        short[] x0 = a[t].pairs, x1 = a[t + 1].pairs, x2 = a[t + 2].pairs, x3 = a[t + 3].pairs;
         float[] d0 = a[t].d, d1 = a[t + 1].d, d2 = a[t + 2].d, d3 = a[t + 3].d;
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector e0 = FloatVector.zero(F512), o0 = FloatVector.zero(F512), e1 = FloatVector.zero(F512), o1 = FloatVector.zero(F512);
+        FloatVector e2 = FloatVector.zero(F512), o2 = FloatVector.zero(F512), e3 = FloatVector.zero(F512), o3 = FloatVector.zero(F512);
         int nb = cols / 32;
         int b = 0;
         for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
-            long block1 = block + BLOCK_BYTES;
-            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block1 + 2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector lo0 = q0.and((short) 0x0F).sub((short) 8);
-            ShortVector hi0 = q0.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
-            ShortVector lo1 = q1.and((short) 0x0F).sub((short) 8);
-            ShortVector hi1 = q1.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+            ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 2, ByteOrder.LITTLE_ENDIAN)
+                    .blend(ByteVector.fromMemorySegment(B256, data, block + 4, ByteOrder.LITTLE_ENDIAN), SECOND_HALF)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector lo = q.and((short) 0x0F).sub((short) 8);
+            ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
             float s0 = Bits.f16(data, block);
-            float s1 = Bits.f16(data, block1);
+            float s1 = Bits.f16(data, block + BLOCK_BYTES);
             int o = 32 * b;
             IntVector p;
-            FloatVector v;
-            p = lo0.mul(ShortVector.fromArray(S, x0, o)).add(hi0.mul(ShortVector.fromArray(S, x0, o + 16))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a00 = v.fma(FloatVector.broadcast(F, s0 * d0[b]), a00);
-            p = lo1.mul(ShortVector.fromArray(S, x0, o + 32)).add(hi1.mul(ShortVector.fromArray(S, x0, o + 48))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a01 = v.fma(FloatVector.broadcast(F, s1 * d0[b + 1]), a01);
-            p = lo0.mul(ShortVector.fromArray(S, x1, o)).add(hi0.mul(ShortVector.fromArray(S, x1, o + 16))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a10 = v.fma(FloatVector.broadcast(F, s0 * d1[b]), a10);
-            p = lo1.mul(ShortVector.fromArray(S, x1, o + 32)).add(hi1.mul(ShortVector.fromArray(S, x1, o + 48))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a11 = v.fma(FloatVector.broadcast(F, s1 * d1[b + 1]), a11);
-            p = lo0.mul(ShortVector.fromArray(S, x2, o)).add(hi0.mul(ShortVector.fromArray(S, x2, o + 16))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a20 = v.fma(FloatVector.broadcast(F, s0 * d2[b]), a20);
-            p = lo1.mul(ShortVector.fromArray(S, x2, o + 32)).add(hi1.mul(ShortVector.fromArray(S, x2, o + 48))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a21 = v.fma(FloatVector.broadcast(F, s1 * d2[b + 1]), a21);
-            p = lo0.mul(ShortVector.fromArray(S, x3, o)).add(hi0.mul(ShortVector.fromArray(S, x3, o + 16))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a30 = v.fma(FloatVector.broadcast(F, s0 * d3[b]), a30);
-            p = lo1.mul(ShortVector.fromArray(S, x3, o + 32)).add(hi1.mul(ShortVector.fromArray(S, x3, o + 48))).reinterpretAsInts();
-            v = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            a31 = v.fma(FloatVector.broadcast(F, s1 * d3[b + 1]), a31);
+            FloatVector scale;
+            scale = FloatVector.broadcast(F512, s0 * d0[b]).blend(s1 * d0[b + 1], SECOND_BLOCK);
+            p = lo.mul(ShortVector.fromArray(S512, x0, o)).add(hi.mul(ShortVector.fromArray(S512, x0, o + 32))).reinterpretAsInts();
+            e0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e0);
+            o0 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o0);
+            scale = FloatVector.broadcast(F512, s0 * d1[b]).blend(s1 * d1[b + 1], SECOND_BLOCK);
+            p = lo.mul(ShortVector.fromArray(S512, x1, o)).add(hi.mul(ShortVector.fromArray(S512, x1, o + 32))).reinterpretAsInts();
+            e1 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e1);
+            o1 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o1);
+            scale = FloatVector.broadcast(F512, s0 * d2[b]).blend(s1 * d2[b + 1], SECOND_BLOCK);
+            p = lo.mul(ShortVector.fromArray(S512, x2, o)).add(hi.mul(ShortVector.fromArray(S512, x2, o + 32))).reinterpretAsInts();
+            e2 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e2);
+            o2 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o2);
+            scale = FloatVector.broadcast(F512, s0 * d3[b]).blend(s1 * d3[b + 1], SECOND_BLOCK);
+            p = lo.mul(ShortVector.fromArray(S512, x3, o)).add(hi.mul(ShortVector.fromArray(S512, x3, o + 32))).reinterpretAsInts();
+            e3 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e3);
+            o3 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o3);
         }
         // Lane sums through a scratch array: passing the vectors to a method that is not inlined would box them.
-        a00.add(a01).intoArray(lanes, 0);
-        a10.add(a11).intoArray(lanes, 8);
-        a20.add(a21).intoArray(lanes, 16);
-        a30.add(a31).intoArray(lanes, 24);
+        e0.add(o0).intoArray(lanes, 0);
+        e1.add(o1).intoArray(lanes, 16);
+        e2.add(o2).intoArray(lanes, 32);
+        e3.add(o3).intoArray(lanes, 48);
         for (int k = 0; k < 4; k++) {
-            float sum = Dot.sumLanes8(lanes, 8 * k);
+            float sum = Dot.sumLanes16(lanes, 16 * k);
             if (b < nb) sum += blockScalar(block, a[t + k], b);
             outs[t + k][row] = sum;
         }

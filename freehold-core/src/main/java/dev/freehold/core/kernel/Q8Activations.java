@@ -11,12 +11,14 @@ import dev.freehold.core.tensor.Bits;
 final class Q8Activations {
     final float[] q; // (n,) integer values -127..127
     final short[] qs; // the same values
+    final short[] pairs; // the same values in the order Q4_0's kernel reads them, per pair of blocks (see Q4Matrix)
     final float[] d; // (n/32,) block scales as f16-rounded floats
     final float[] s; // (n/32,) d times the block's sum of values, f16-rounded: Q8_1's s, for Q4_1 and Q5_1
 
     Q8Activations(int n) {
         q = new float[n];
         qs = new short[n];
+        pairs = new short[n];
         d = new float[n / 32];
         s = new float[n / 32];
     }
@@ -37,6 +39,13 @@ final class Q8Activations {
                 sum += (int) v;
             }
             s[b] = Bits.roundTripF16(sum * scale);
+        }
+        // Per pair of blocks (64 values): the first halves of both blocks, then the second halves of both.
+        for (int p = 0; p + 64 <= n; p += 64) {
+            System.arraycopy(qs, p, pairs, p, 16);
+            System.arraycopy(qs, p + 32, pairs, p + 16, 16);
+            System.arraycopy(qs, p + 16, pairs, p + 32, 16);
+            System.arraycopy(qs, p + 48, pairs, p + 48, 16);
         }
     }
 }
