@@ -24,19 +24,27 @@ final class Q4KMatrix extends KQuantMatrix {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final int BLOCK_BYTES = 144;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
 
     Q4KMatrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q4_K, data, rows, cols);
     }
 
-    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    /**
+     * A sub-block pair (64 values, 32 bytes) per 512-bit step: the 32 bytes zero-extended to 32 16-bit lanes, low
+     * nibbles (sub-block 2k) and high nibbles (2k+1) each times their 32 activations in one multiply, neighbouring
+     * products added into 16 int lanes, converted and scaled. Written out without vector-returning helpers, for the
+     * reason given in {@link Q8Matrix#dotQ8}.
+     */
     @Override
     float dotQ8K(int row, Q8KActivations a) {
         long block = row * rowBytes;
         short[] xq = a.qs;
         int[] bsums = a.bsums;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F512);
+        FloatVector acc1 = FloatVector.zero(F512);
         float minTerm = 0f;
         for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
             float dx = a.d[sb];
@@ -48,24 +56,18 @@ final class Q4KMatrix extends KQuantMatrix {
             long minima = q4kMins(lo, hi);
             int mins = 0;
             for (int k = 0; k < 4; k++) {
-                long qs = block + 16 + 32L * k;
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs + 16, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16 + 32L * k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                 int o = 256 * sb + 64 * k;
-                IntVector pl = q0.and((short) 0x0F).mul(ShortVector.fromArray(S, xq, o))
-                        .add(q1.and((short) 0x0F).mul(ShortVector.fromArray(S, xq, o + 16))).reinterpretAsInts();
-                FloatVector sl = (FloatVector) pl.add(pl.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0);
                 long sc = scales >>> (16 * k);
                 long mn = minima >>> (16 * k);
-                acc0 = sl.fma(FloatVector.broadcast(F, d * (int) (sc & 0xFF)), acc0);
-                IntVector ph = q0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, xq, o + 32))
-                        .add(q1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, xq, o + 48))).reinterpretAsInts();
-                FloatVector sh = (FloatVector) ph.add(ph.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0);
-                acc1 = sh.fma(FloatVector.broadcast(F, d * (int) ((sc >>> 8) & 0xFF)), acc1);
+                IntVector p;
+                p = q.and((short) 0x0F).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) (sc & 0xFF)), acc0);
+                p = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
                 int g = 16 * sb + 4 * k;
                 mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
             }
@@ -79,13 +81,13 @@ final class Q4KMatrix extends KQuantMatrix {
         return true;
     }
 
-    /** Four vectors per row: each weight block is loaded and unpacked once for the four. */
+    /** Four vectors per row with {@link #dotQ8K}'s arithmetic: each sub-block pair is loaded and split once for the four. */
     @Override
     void tile4(int row, Q8KActivations[] a, int t, float[][] outs, float[] lanes) {
         long block = row * rowBytes;
         Q8KActivations v0 = a[t], v1 = a[t + 1], v2 = a[t + 2], v3 = a[t + 3];
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector a00 = FloatVector.zero(F512), a01 = FloatVector.zero(F512), a10 = FloatVector.zero(F512), a11 = FloatVector.zero(F512);
+        FloatVector a20 = FloatVector.zero(F512), a21 = FloatVector.zero(F512), a30 = FloatVector.zero(F512), a31 = FloatVector.zero(F512);
         float m0 = 0f, m1 = 0f, m2 = 0f, m3 = 0f;
         for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
             float fd = Bits.f16(data, block);
@@ -97,15 +99,10 @@ final class Q4KMatrix extends KQuantMatrix {
             long minima = q4kMins(lo, hi);
             int n0 = 0, n1 = 0, n2 = 0, n3 = 0;
             for (int k = 0; k < 4; k++) {
-                long qs = block + 16 + 32L * k;
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs + 16, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector l0 = q0.and((short) 0x0F);
-                ShortVector l1 = q1.and((short) 0x0F);
-                ShortVector h0 = q0.lanewise(VectorOperators.LSHR, 4);
-                ShortVector h1 = q1.lanewise(VectorOperators.LSHR, 4);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16 + 32L * k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                ShortVector l = q.and((short) 0x0F);
+                ShortVector h = q.lanewise(VectorOperators.LSHR, 4);
                 int o = 256 * sb + 64 * k;
                 long sc = scales >>> (16 * k);
                 long mn = minima >>> (16 * k);
@@ -115,38 +112,33 @@ final class Q4KMatrix extends KQuantMatrix {
                 int mnHi = (int) ((mn >>> 8) & 0xFF);
                 int g = 16 * sb + 4 * k;
                 IntVector p;
-                FloatVector s;
-                // vector 0
-                p = l0.mul(ShortVector.fromArray(S, v0.qs, o)).add(l1.mul(ShortVector.fromArray(S, v0.qs, o + 16))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a00 = s.fma(FloatVector.broadcast(F, d0 * scLo), a00);
-                p = h0.mul(ShortVector.fromArray(S, v0.qs, o + 32)).add(h1.mul(ShortVector.fromArray(S, v0.qs, o + 48))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a01 = s.fma(FloatVector.broadcast(F, d0 * scHi), a01);
+                p = l.mul(ShortVector.fromArray(S512, v0.qs, o)).reinterpretAsInts();
+                a00 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d0 * scLo), a00);
+                p = h.mul(ShortVector.fromArray(S512, v0.qs, o + 32)).reinterpretAsInts();
+                a01 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d0 * scHi), a01);
                 n0 += mnLo * (v0.bsums[g] + v0.bsums[g + 1]) + mnHi * (v0.bsums[g + 2] + v0.bsums[g + 3]);
-                // vector 1
-                p = l0.mul(ShortVector.fromArray(S, v1.qs, o)).add(l1.mul(ShortVector.fromArray(S, v1.qs, o + 16))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a10 = s.fma(FloatVector.broadcast(F, d1 * scLo), a10);
-                p = h0.mul(ShortVector.fromArray(S, v1.qs, o + 32)).add(h1.mul(ShortVector.fromArray(S, v1.qs, o + 48))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a11 = s.fma(FloatVector.broadcast(F, d1 * scHi), a11);
+                p = l.mul(ShortVector.fromArray(S512, v1.qs, o)).reinterpretAsInts();
+                a10 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d1 * scLo), a10);
+                p = h.mul(ShortVector.fromArray(S512, v1.qs, o + 32)).reinterpretAsInts();
+                a11 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d1 * scHi), a11);
                 n1 += mnLo * (v1.bsums[g] + v1.bsums[g + 1]) + mnHi * (v1.bsums[g + 2] + v1.bsums[g + 3]);
-                // vector 2
-                p = l0.mul(ShortVector.fromArray(S, v2.qs, o)).add(l1.mul(ShortVector.fromArray(S, v2.qs, o + 16))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a20 = s.fma(FloatVector.broadcast(F, d2 * scLo), a20);
-                p = h0.mul(ShortVector.fromArray(S, v2.qs, o + 32)).add(h1.mul(ShortVector.fromArray(S, v2.qs, o + 48))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a21 = s.fma(FloatVector.broadcast(F, d2 * scHi), a21);
+                p = l.mul(ShortVector.fromArray(S512, v2.qs, o)).reinterpretAsInts();
+                a20 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d2 * scLo), a20);
+                p = h.mul(ShortVector.fromArray(S512, v2.qs, o + 32)).reinterpretAsInts();
+                a21 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d2 * scHi), a21);
                 n2 += mnLo * (v2.bsums[g] + v2.bsums[g + 1]) + mnHi * (v2.bsums[g + 2] + v2.bsums[g + 3]);
-                // vector 3
-                p = l0.mul(ShortVector.fromArray(S, v3.qs, o)).add(l1.mul(ShortVector.fromArray(S, v3.qs, o + 16))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a30 = s.fma(FloatVector.broadcast(F, d3 * scLo), a30);
-                p = h0.mul(ShortVector.fromArray(S, v3.qs, o + 32)).add(h1.mul(ShortVector.fromArray(S, v3.qs, o + 48))).reinterpretAsInts();
-                s = (FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-                a31 = s.fma(FloatVector.broadcast(F, d3 * scHi), a31);
+                p = l.mul(ShortVector.fromArray(S512, v3.qs, o)).reinterpretAsInts();
+                a30 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d3 * scLo), a30);
+                p = h.mul(ShortVector.fromArray(S512, v3.qs, o + 32)).reinterpretAsInts();
+                a31 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d3 * scHi), a31);
                 n3 += mnLo * (v3.bsums[g] + v3.bsums[g + 1]) + mnHi * (v3.bsums[g + 2] + v3.bsums[g + 3]);
             }
             m0 += (fmin * v0.d[sb]) * n0;
@@ -156,13 +148,13 @@ final class Q4KMatrix extends KQuantMatrix {
         }
         // Lane sums through a scratch array: passing the vectors to a method that is not inlined would box them.
         a00.add(a01).intoArray(lanes, 0);
-        a10.add(a11).intoArray(lanes, 8);
-        a20.add(a21).intoArray(lanes, 16);
-        a30.add(a31).intoArray(lanes, 24);
-        outs[t][row] = Dot.sumLanes8(lanes, 0) - m0;
-        outs[t + 1][row] = Dot.sumLanes8(lanes, 8) - m1;
-        outs[t + 2][row] = Dot.sumLanes8(lanes, 16) - m2;
-        outs[t + 3][row] = Dot.sumLanes8(lanes, 24) - m3;
+        a10.add(a11).intoArray(lanes, 16);
+        a20.add(a21).intoArray(lanes, 32);
+        a30.add(a31).intoArray(lanes, 48);
+        outs[t][row] = Dot.sumLanes16(lanes, 0) - m0;
+        outs[t + 1][row] = Dot.sumLanes16(lanes, 16) - m1;
+        outs[t + 2][row] = Dot.sumLanes16(lanes, 32) - m2;
+        outs[t + 3][row] = Dot.sumLanes16(lanes, 48) - m3;
     }
 
     /** The row as floats, as ggml decodes it: d * sc * q - dmin * m per sub-block of 32. */
