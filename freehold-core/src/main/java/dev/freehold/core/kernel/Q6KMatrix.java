@@ -8,6 +8,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -25,19 +26,29 @@ final class Q6KMatrix extends KQuantMatrix {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final int BLOCK_BYTES = 210;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorMask<Float> SECOND_GROUP = VectorMask.fromLong(F512, 0xFF00L);
 
     Q6KMatrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q6_K, data, rows, cols);
     }
 
-    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    /**
+     * Half a super-block (128 values) per step in 512-bit vectors: 32 bytes of low bits (twice) and of high bits
+     * zero-extended to 32 16-bit lanes, the four 6-bit values of each position assembled there, each times its 32
+     * activations, neighbouring products added into 16 int lanes (lanes 0..7 one scale group of 16 values, 8..15 the
+     * next) and scaled by a vector holding the two groups' scales. Written out without vector-returning helpers, for
+     * the reason given in {@link Q8Matrix#dotQ8}.
+     */
     @Override
     float dotQ8K(int row, Q8KActivations a) {
         long block = row * rowBytes;
         short[] xq = a.qs;
         int[] bsums = a.bsums;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F512);
+        FloatVector acc1 = FloatVector.zero(F512);
         float offsetTerm = 0f;
         for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
             float d = Bits.f16(data, block + 208) * a.d[sb];
@@ -46,52 +57,40 @@ final class Q6KMatrix extends KQuantMatrix {
             long scalesLo = data.get(Bits.LE_LONG, block + 192);
             long scalesHi = data.get(Bits.LE_LONG, block + 200);
             int offsets = 0;
-            for (int c = 0; c < 4; c++) {
-                    int half = c >> 1;
-                    int h = c & 1;
-                    long ql = block + 64L * half + 16L * h;
-                    long qh = block + 128 + 32L * half + 16L * h;
-                    ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B, data, ql, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B, data, ql + 32, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B, data, qh, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    int o = 256 * sb + 128 * half + 16 * h;
-                    int g = 8 * half + h; // scale and Q8_K-sum index of the group at t = 0
-                    // the 16 signed scales, read once per super-block as two longs (see below); byte g + 2t here
-                    long scales = half == 0 ? scalesLo : scalesHi;
+            for (int half = 0; half < 2; half++) {
+                long ql = block + 64L * half;
+                ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B256, data, ql, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B256, data, ql + 32, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 128 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                int o = 256 * sb + 128 * half;
+                long scales = half == 0 ? scalesLo : scalesHi; // byte 2t + j: the scale of values 32t + 16j .. + 16
+                int sc0 = (byte) scales, sc1 = (byte) (scales >>> 8), sc2 = (byte) (scales >>> 16), sc3 = (byte) (scales >>> 24);
+                int sc4 = (byte) (scales >>> 32), sc5 = (byte) (scales >>> 40), sc6 = (byte) (scales >>> 48), sc7 = (byte) (scales >>> 56);
+                IntVector p;
 
-                    ShortVector q0 = l0.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
-                    IntVector p0 = q0.mul(ShortVector.fromArray(S, xq, o)).reinterpretAsInts();
-                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    int sc0 = (byte) (scales >>> (8 * h));
-                    acc0 = s0.fma(FloatVector.broadcast(F, d * sc0), acc0);
+                p = l0.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 4).and((short) 0x30))
+                        .mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * sc0).blend(d * sc1, SECOND_GROUP), acc0);
+                p = l1.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 2).and((short) 0x30))
+                        .mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * sc2).blend(d * sc3, SECOND_GROUP), acc1);
+                p = l0.lanewise(VectorOperators.LSHR, 4).add(hb.and((short) 0x30))
+                        .mul(ShortVector.fromArray(S512, xq, o + 64)).reinterpretAsInts();
+                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * sc4).blend(d * sc5, SECOND_GROUP), acc0);
+                p = l1.lanewise(VectorOperators.LSHR, 4).add(hb.lanewise(VectorOperators.LSHR, 2).and((short) 0x30))
+                        .mul(ShortVector.fromArray(S512, xq, o + 96)).reinterpretAsInts();
+                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * sc6).blend(d * sc7, SECOND_GROUP), acc1);
 
-                    ShortVector q1 = l1.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
-                    IntVector p1 = q1.mul(ShortVector.fromArray(S, xq, o + 32)).reinterpretAsInts();
-                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    int sc1 = (byte) (scales >>> (8 * h + 16));
-                    acc1 = s1.fma(FloatVector.broadcast(F, d * sc1), acc1);
-
-                    ShortVector q2 = l0.lanewise(VectorOperators.LSHR, 4).add(hb.and((short) 0x30));
-                    IntVector p2 = q2.mul(ShortVector.fromArray(S, xq, o + 64)).reinterpretAsInts();
-                    FloatVector s2 = (FloatVector) p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    int sc2 = (byte) (scales >>> (8 * h + 32));
-                    acc0 = s2.fma(FloatVector.broadcast(F, d * sc2), acc0);
-
-                    ShortVector q3 = l1.lanewise(VectorOperators.LSHR, 4).add(hb.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
-                    IntVector p3 = q3.mul(ShortVector.fromArray(S, xq, o + 96)).reinterpretAsInts();
-                    FloatVector s3 = (FloatVector) p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    int sc3 = (byte) (scales >>> (8 * h + 48));
-                    acc1 = s3.fma(FloatVector.broadcast(F, d * sc3), acc1);
-
-                    int bs = 16 * sb + g;
-                    offsets += sc0 * bsums[bs] + sc1 * bsums[bs + 2] + sc2 * bsums[bs + 4] + sc3 * bsums[bs + 6];
+                int bs = 16 * sb + 8 * half;
+                offsets += sc0 * bsums[bs] + sc1 * bsums[bs + 1] + sc2 * bsums[bs + 2] + sc3 * bsums[bs + 3]
+                        + sc4 * bsums[bs + 4] + sc5 * bsums[bs + 5] + sc6 * bsums[bs + 6] + sc7 * bsums[bs + 7];
             }
             offsetTerm += d * (32 * offsets);
         }
