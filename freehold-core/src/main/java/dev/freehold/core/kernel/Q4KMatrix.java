@@ -20,9 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * most 15 * 128, a pair of lanes four). Needs AVX-512 vectors; elsewhere it uses the reference path.
  */
 final class Q4KMatrix extends KQuantMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final int BLOCK_BYTES = 144;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;

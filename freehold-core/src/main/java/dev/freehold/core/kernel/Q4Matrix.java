@@ -15,8 +15,6 @@ import jdk.incubator.vector.VectorSpecies;
 /** Q4_0: an f16 scale, then 16 bytes whose low nibbles are values 0..15 and high nibbles 16..31, each minus 8. */
 final class Q4Matrix extends Block32Matrix {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final int BLOCK_BYTES = 18;
 
     Q4Matrix(MemorySegment data, int rows, int cols) {

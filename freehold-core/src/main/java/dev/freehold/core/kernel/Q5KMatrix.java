@@ -18,23 +18,28 @@ import jdk.incubator.vector.VectorSpecies;
  * values 0..31 (a lane adds two products of at most 31 * 128). The main type of llama.cpp's Q5_K_M mix.
  */
 final class Q5KMatrix extends KQuantMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final int BLOCK_BYTES = 176;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
 
     Q5KMatrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q5_K, data, rows, cols);
     }
 
-    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    /**
+     * A sub-block pair (64 values) per 512-bit step, as {@link Q4KMatrix#dotQ8K} with the fifth bits from the 32
+     * high-bit bytes (one 512-bit vector per super-block). Written out without vector-returning helpers, for the
+     * reason given in {@link Q8Matrix#dotQ8}.
+     */
     @Override
     float dotQ8K(int row, Q8KActivations a) {
         long block = row * rowBytes;
         short[] xq = a.qs;
         int[] bsums = a.bsums;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F512);
+        FloatVector acc1 = FloatVector.zero(F512);
         float minTerm = 0f;
         for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
             float dx = a.d[sb];
@@ -44,32 +49,24 @@ final class Q5KMatrix extends KQuantMatrix {
             int hi = data.get(Bits.LE_INT, block + 12);
             long scales = q4kScales(lo, hi);
             long minima = q4kMins(lo, hi);
-            ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 16, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 32, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
             int mins = 0;
             for (int k = 0; k < 4; k++) {
-                long qs = block + 48 + 32L * k;
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, qs + 16, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 48 + 32L * k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                 int o = 256 * sb + 64 * k;
-                ShortVector w0 = q0.and((short) 0x0F).or(h0.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                ShortVector w1 = q1.and((short) 0x0F).or(h1.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                IntVector pl = w0.mul(ShortVector.fromArray(S, xq, o)).add(w1.mul(ShortVector.fromArray(S, xq, o + 16))).reinterpretAsInts();
-                FloatVector sl = (FloatVector) pl.add(pl.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0);
                 long sc = scales >>> (16 * k);
                 long mn = minima >>> (16 * k);
-                acc0 = sl.fma(FloatVector.broadcast(F, d * (int) (sc & 0xFF)), acc0);
-                ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                IntVector ph = w2.mul(ShortVector.fromArray(S, xq, o + 32)).add(w3.mul(ShortVector.fromArray(S, xq, o + 48))).reinterpretAsInts();
-                FloatVector sh = (FloatVector) ph.add(ph.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0);
-                acc1 = sh.fma(FloatVector.broadcast(F, d * (int) ((sc >>> 8) & 0xFF)), acc1);
+                IntVector p;
+                p = q.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4))
+                        .mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * (int) (sc & 0xFF)), acc0);
+                p = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4))
+                        .mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
                 int g = 16 * sb + 4 * k;
                 mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
             }

@@ -22,9 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  * and Q5_K_M mixes use for the output and some FFN tensors. Needs AVX-512 vectors; elsewhere the reference path.
  */
 final class Q6KMatrix extends KQuantMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final int BLOCK_BYTES = 210;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
