@@ -18,16 +18,16 @@ class AttentionKernelTest {
         float[] lanes = new float[16];
         float[] e = a.clone();
         double sum = 0;
-        float got = AttentionKernel.expShifted(e, 0, n, 0f, lanes);
+        float got = VectorMath.expShifted(e, 0, n, 0f, lanes);
         for (int i = 0; i < n; i++) {
             double exact = Math.exp(a[i]);
             sum += e[i];
             assertThat((double) e[i]).as("e^%s", a[i]).isCloseTo(exact, within(2.0 * Math.ulp((float) exact)));
-            assertThat(e[i]).as("vector lane = scalar form at %s", a[i]).isEqualTo(AttentionKernel.exp(a[i]));
+            assertThat(e[i]).as("vector lane = scalar form at %s", a[i]).isEqualTo(VectorMath.exp(a[i]));
         }
         assertThat((double) got).isCloseTo(sum, within(1e-4 * sum));
-        assertThat(AttentionKernel.exp(-90f)).isZero();
-        assertThat(AttentionKernel.exp(0f)).isEqualTo(1f);
+        assertThat(VectorMath.exp(-90f)).isZero();
+        assertThat(VectorMath.exp(0f)).isEqualTo(1f);
     }
 
     /** Against softmax attention in double precision, for head sizes taking the vector path (64) and not (8). */
@@ -66,6 +66,29 @@ class AttentionKernelTest {
                 assertThat((double) out[hd + i]).as("hd %d, positions %d..%d, dim %d", hd, range[0], range[1], i).isCloseTo(expected, within(1e-5));
             }
             for (int i = 0; i < hd; i++) assertThat(out[i]).as("other heads untouched").isZero();
+        }
+    }
+
+    @Test
+    void siluTimesMatchesDoublePrecisionAndItsScalarForm() {
+        Random r = new Random(5);
+        int n = 16 * 200 + 7;
+        float[] g = new float[n];
+        float[] u = new float[n];
+        for (int i = 0; i < n; i++) {
+            g[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 40 : 3)); // some beyond the exponential's range
+            u[i] = (float) r.nextGaussian();
+        }
+        g[0] = 100f;
+        g[1] = -100f;
+        float[] out = g.clone();
+        VectorMath.siluTimes(out, u, n);
+        for (int i = 0; i < n; i++) {
+            double expected = g[i] / (1 + Math.exp(-(double) g[i])) * u[i];
+            assertThat((double) out[i]).as("silu(%s) * %s", g[i], u[i]).isCloseTo(expected, within(1e-6 * Math.abs(expected) + 1e-30));
+            float[] one = {g[i]};
+            VectorMath.siluTimes(one, new float[] {u[i]}, 1); // the scalar tail
+            assertThat(one[0]).as("vector lane = scalar form for %s", g[i]).isEqualTo(out[i]);
         }
     }
 }
