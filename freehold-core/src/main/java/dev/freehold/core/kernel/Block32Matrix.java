@@ -114,15 +114,7 @@ abstract class Block32Matrix extends Matrix {
     @Override
     float[][] promptActivations(float[][] xs, int n) {
         float[][] out = promptBuffers(n);
-        Q8Activations a = activations.get();
-        for (int t = 0; t < n; t++) {
-            a.quantize(xs[t], cols);
-            float[] o = out[t];
-            for (int b = 0; b < cols / 32; b++) {
-                float d = a.d[b];
-                for (int j = 32 * b; j < 32 * b + 32; j++) o[j] = a.q[j] * d;
-            }
-        }
+        for (int t = 0; t < n; t++) Q8Activations.roundTrip(xs[t], out[t], cols);
         return out;
     }
 

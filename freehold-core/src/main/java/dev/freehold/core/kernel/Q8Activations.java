@@ -1,6 +1,8 @@
 package dev.freehold.core.kernel;
 
 import dev.freehold.core.tensor.Bits;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * An activation vector quantised to Q8_0 blocks the way ggml's CPU backend does before multiplying it with Q8_0
@@ -48,4 +50,37 @@ final class Q8Activations {
             System.arraycopy(qs, p + 48, pairs, p + 48, 16);
         }
     }
+
+    /**
+     * {@code out[i]} = x[i] rounded as {@link #quantize} rounds it, q * d, with vector instructions: what the prompt
+     * path multiplies with. Rounding to the nearest integer (ties to even, as {@code Math.rint}) by adding and
+     * subtracting 1.5 * 2^23, exact for |x * 127/amax| <= 127.
+     */
+    static void roundTrip(float[] x, float[] out, int n) {
+        int b = 0;
+        if (VECTOR) {
+            for (; b < n / 32; b++) {
+                int o = 32 * b;
+                FloatVector v0 = FloatVector.fromArray(F, x, o);
+                FloatVector v1 = FloatVector.fromArray(F, x, o + 16);
+                float amax = v0.abs().max(v1.abs()).reduceLanes(VectorOperators.MAX); // exact in any order
+                float d = Bits.roundTripF16(amax / 127.f);
+                float id = amax != 0f ? 127.f / amax : 0f;
+                v0.mul(id).add(ROUND).sub(ROUND).mul(d).intoArray(out, o);
+                v1.mul(id).add(ROUND).sub(ROUND).mul(d).intoArray(out, o + 16);
+            }
+        }
+        for (; b < n / 32; b++) {
+            int o = 32 * b;
+            float amax = 0f;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[o + j]));
+            float d = Bits.roundTripF16(amax / 127.f);
+            float id = amax != 0f ? 127.f / amax : 0f;
+            for (int j = 0; j < 32; j++) out[o + j] = (float) Math.rint(x[o + j] * id) * d;
+        }
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
+    private static final float ROUND = 12582912f;
 }

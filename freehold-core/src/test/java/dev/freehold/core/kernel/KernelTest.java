@@ -328,4 +328,21 @@ class KernelTest {
             assertThat(java.util.Arrays.copyOfRange(got, 7, 7 + COLS)).as("%s row %d", type, r).containsExactly(expected);
         }
     }
+
+    /** The prompt path's vector rounding of activations gives the decode kernels' Q8_0 values (q * d), every one. */
+    @org.junit.jupiter.api.Test
+    void q8RoundTripEqualsTheQuantisedValues() {
+        int n = 4096 + 32;
+        float[] x = gaussian(n, 21);
+        for (int i = 0; i < 64; i++) x[i] = 0f; // two all-zero blocks
+        for (int i = 100; i < 132; i++) x[i] = (i % 2 == 0 ? 1e-3f : -2.5f) * (i - 99); // values on half-way points
+        Q8Activations a = new Q8Activations(n);
+        a.quantize(x, n);
+        float[] out = new float[n];
+        Q8Activations.roundTrip(x, out, n);
+        for (int i = 0; i < n; i++) {
+            float expected = a.q[i] * a.d[i / 32];
+            assertThat(out[i] == expected).as("value %d: %s vs %s", i, out[i], expected).isTrue();
+        }
+    }
 }
