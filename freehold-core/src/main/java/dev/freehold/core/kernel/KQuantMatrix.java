@@ -57,15 +57,7 @@ abstract class KQuantMatrix extends Matrix {
     float[][] promptActivations(float[][] xs, int n) {
         if (!VECTOR) return xs;
         float[][] out = promptBuffers(n);
-        Q8KActivations a = activations.get();
-        for (int t = 0; t < n; t++) {
-            a.quantize(xs[t], cols);
-            float[] o = out[t];
-            for (int b = 0; b < cols / 256; b++) {
-                float d = a.d[b];
-                for (int j = 256 * b; j < 256 * b + 256; j++) o[j] = a.qs[j] * d;
-            }
-        }
+        for (int t = 0; t < n; t++) Q8KActivations.roundTrip(xs[t], out[t], cols);
         return out;
     }
 

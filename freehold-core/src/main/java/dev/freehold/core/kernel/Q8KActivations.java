@@ -1,6 +1,8 @@
 package dev.freehold.core.kernel;
 
 import dev.freehold.core.tensor.Bits;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import dev.freehold.core.tensor.GgmlType;
 import dev.freehold.core.tensor.TensorCodec;
 import java.lang.foreign.MemorySegment;
@@ -36,4 +38,40 @@ final class Q8KActivations {
             for (int j = 0; j < 16; j++) bsums[16 * b + j] = packed.get(Bits.LE_SHORT, base + 260 + 2L * j);
         }
     }
+
+    /**
+     * {@code out[i]} = x[i] rounded as {@link #quantize} rounds it, q * d, with vector instructions: what the prompt
+     * path multiplies with. ggml scales by -127 / (the value of largest magnitude); scaling by -127 / |that value|
+     * instead negates both q and d when the value is negative, so q * d is the same. Rounding to nearest (ties to
+     * even, as ggml's nearest_int) by adding and subtracting 1.5 * 2^23.
+     */
+    static void roundTrip(float[] x, float[] out, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            int o = 256 * b;
+            if (!VECTOR) {
+                float amax = 0f;
+                for (int j = 0; j < 256; j++) amax = Math.max(amax, Math.abs(x[o + j]));
+                float iscale = -127.f / amax;
+                float d = 1 / iscale;
+                for (int j = 0; j < 256; j++) out[o + j] = amax == 0 ? 0f : ((iscale * x[o + j] + ROUND) - ROUND) * d;
+                continue;
+            }
+            FloatVector m = FloatVector.fromArray(F, x, o).abs();
+            for (int j = 16; j < 256; j += 16) m = m.max(FloatVector.fromArray(F, x, o + j).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX); // exact in any order
+            if (amax == 0f) {
+                java.util.Arrays.fill(out, o, o + 256, 0f);
+                continue;
+            }
+            float iscale = -127.f / amax;
+            float d = 1 / iscale;
+            for (int j = 0; j < 256; j += 16) {
+                FloatVector.fromArray(F, x, o + j).mul(iscale).add(ROUND).sub(ROUND).mul(d).intoArray(out, o + j);
+            }
+        }
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
+    private static final float ROUND = 12582912f;
 }

@@ -345,4 +345,23 @@ class KernelTest {
             assertThat(out[i] == expected).as("value %d: %s vs %s", i, out[i], expected).isTrue();
         }
     }
+
+    /** Likewise for Q8_K (the K-quants' activations), including blocks whose largest value is negative or zero. */
+    @org.junit.jupiter.api.Test
+    void q8kRoundTripEqualsTheQuantisedValues() {
+        int n = 256 * 20;
+        float[] x = gaussian(n, 22);
+        for (int i = 0; i < 256; i++) x[i] = 0f;
+        x[300] = -50f; // block 1: its largest magnitude is negative
+        x[600] = 50f;
+        x[601] = -50f; // block 2: a tie between signs
+        Q8KActivations a = new Q8KActivations(n);
+        a.quantize(x, n);
+        float[] out = new float[n];
+        Q8KActivations.roundTrip(x, out, n);
+        for (int i = 0; i < n; i++) {
+            float expected = a.qs[i] * a.d[i / 256];
+            assertThat(out[i] == expected).as("value %d: %s vs %s", i, out[i], expected).isTrue();
+        }
+    }
 }
