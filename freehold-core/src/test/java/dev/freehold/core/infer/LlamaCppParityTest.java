@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * activations to Q8_K as llama.cpp does; that brought their top-5 probabilities closer to llama.cpp's (see
  * {@link LlamaCppProbabilityParityTest}, the sharper check) but not the greedy count. Since the prompt runs through
  * the prompt path ({@link Engine#forwardPrompt}: rows decoded to floats, activations rounded to Q8 as ggml does, float
- * tiles) the counts over all 18 are F32 18, F16 18, Q8_0 15, Q4_0 13, Q4_K 8, Q6_K 8 (first run). Asserted: F32 and
- * F16 all identical; for the others, floors a little below the measured range.
+ * tiles) the counts over all 18 are F32 18, F16 18, Q8_0 14-15, Q4_0 13, Q4_K 8-9, Q6_K 8 (two versions of the
+ * kernels). Asserted: F32 and F16 all identical; for the others, floors a little below the measured range.
  */
 class LlamaCppParityTest {
     // The floors below are for all 18 continuations (6 models x 3 prompts) per weight type.
@@ -103,7 +103,7 @@ class LlamaCppParityTest {
             identicalByType.merge(type, e.getValue()[0], Integer::sum);
         }
         System.out.println("identical continuations of " + PROMPTS.length * shapes.size() + ", by type: " + identicalByType);
-        Map<String, Integer> floor = Map.of("f32", 18, "f16", 18, "q8_0", 10, "q4_0", 8, "q4_K", 6, "q6_K", 5);
+        Map<String, Integer> floor = Map.of("f32", 18, "f16", 18, "q8_0", 12, "q4_0", 11, "q4_K", 7, "q6_K", 6);
         floor.forEach((type, min) -> assertThat(identicalByType.get(type)).as(type + " continuations identical to llama.cpp's")
                 .isGreaterThanOrEqualTo(min));
     }
