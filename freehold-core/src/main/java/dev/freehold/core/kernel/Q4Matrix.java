@@ -37,9 +37,9 @@ final class Q4Matrix extends Block32Matrix {
      * the same loads: a scalar read from the segment here was not inlined, 7% of decode time, in its bounds check); zero-extended to 32 16-bit lanes, the nibbles are split there. Low nibbles times the first
      * halves of both blocks' activations plus high nibbles times the second halves ({@link Q8Activations#pairs} holds
      * them in that order) gives 32 lanes of two products each (at most 2 * 8 * 127): lanes 0..15 of the first block,
-     * 16..31 of the second. Read as 16 int lanes, the even and odd 16-bit halves are sign-extended by shifts (int
-     * lanes 0..7 hold the first block, 8..15 the second), converted, and multiplied with a vector of the two blocks'
-     * scales into two accumulators. The code is written out rather than called, for the reason given in
+     * 16..31 of the second. Neighbouring lanes are added into 16 int lanes (the high half of p + (p << 16), at most
+     * 4 * 8 * 127; int lanes 0..7 hold the first block, 8..15 the second), converted, and multiplied with a vector of
+     * the two blocks' scales. The code is written out rather than called, for the reason given in
      * {@link Q8Matrix#dotQ8}.
      */
     @Override
@@ -47,8 +47,7 @@ final class Q4Matrix extends Block32Matrix {
         long block = row * rowBytes;
         short[] xq = a.pairs;
         float[] xd = a.d;
-        FloatVector even = FloatVector.zero(F512);
-        FloatVector odd = FloatVector.zero(F512);
+        FloatVector sums = FloatVector.zero(F512);
         int nb = cols / 32;
         int b = 0;
         for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
@@ -64,10 +63,9 @@ final class Q4Matrix extends Block32Matrix {
             int o = 32 * b;
             IntVector p;
             p = lo.mul(ShortVector.fromArray(S512, xq, o)).add(hi.mul(ShortVector.fromArray(S512, xq, o + 32))).reinterpretAsInts();
-            even = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, even);
-            odd = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, odd);
+            sums = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, sums);
         }
-        float sum = Dot.sumLanes(even.add(odd));
+        float sum = Dot.sumLanes(sums);
         if (b < nb) sum += blockScalar(block, a, b);
         return sum;
     }
@@ -83,8 +81,7 @@ final class Q4Matrix extends Block32Matrix {
         long block = row * rowBytes;
         short[] x0 = a[t].pairs, x1 = a[t + 1].pairs, x2 = a[t + 2].pairs, x3 = a[t + 3].pairs;
         float[] d0 = a[t].d, d1 = a[t + 1].d, d2 = a[t + 2].d, d3 = a[t + 3].d;
-        FloatVector e0 = FloatVector.zero(F512), o0 = FloatVector.zero(F512), e1 = FloatVector.zero(F512), o1 = FloatVector.zero(F512);
-        FloatVector e2 = FloatVector.zero(F512), o2 = FloatVector.zero(F512), e3 = FloatVector.zero(F512), o3 = FloatVector.zero(F512);
+        FloatVector e0 = FloatVector.zero(F512), e1 = FloatVector.zero(F512), e2 = FloatVector.zero(F512), e3 = FloatVector.zero(F512);
         int nb = cols / 32;
         int b = 0;
         for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
@@ -101,26 +98,22 @@ final class Q4Matrix extends Block32Matrix {
             FloatVector scale;
             scale = FloatVector.broadcast(F512, s0 * d0[b]).blend(s1 * d0[b + 1], SECOND_BLOCK);
             p = lo.mul(ShortVector.fromArray(S512, x0, o)).add(hi.mul(ShortVector.fromArray(S512, x0, o + 32))).reinterpretAsInts();
-            e0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e0);
-            o0 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o0);
+            e0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e0);
             scale = FloatVector.broadcast(F512, s0 * d1[b]).blend(s1 * d1[b + 1], SECOND_BLOCK);
             p = lo.mul(ShortVector.fromArray(S512, x1, o)).add(hi.mul(ShortVector.fromArray(S512, x1, o + 32))).reinterpretAsInts();
-            e1 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e1);
-            o1 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o1);
+            e1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e1);
             scale = FloatVector.broadcast(F512, s0 * d2[b]).blend(s1 * d2[b + 1], SECOND_BLOCK);
             p = lo.mul(ShortVector.fromArray(S512, x2, o)).add(hi.mul(ShortVector.fromArray(S512, x2, o + 32))).reinterpretAsInts();
-            e2 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e2);
-            o2 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o2);
+            e2 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e2);
             scale = FloatVector.broadcast(F512, s0 * d3[b]).blend(s1 * d3[b + 1], SECOND_BLOCK);
             p = lo.mul(ShortVector.fromArray(S512, x3, o)).add(hi.mul(ShortVector.fromArray(S512, x3, o + 32))).reinterpretAsInts();
-            e3 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e3);
-            o3 = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, o3);
+            e3 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, e3);
         }
         // Lane sums through a scratch array: passing the vectors to a method that is not inlined would box them.
-        e0.add(o0).intoArray(lanes, 0);
-        e1.add(o1).intoArray(lanes, 16);
-        e2.add(o2).intoArray(lanes, 32);
-        e3.add(o3).intoArray(lanes, 48);
+        e0.intoArray(lanes, 0);
+        e1.intoArray(lanes, 16);
+        e2.intoArray(lanes, 32);
+        e3.intoArray(lanes, 48);
         for (int k = 0; k < 4; k++) {
             float sum = Dot.sumLanes16(lanes, 16 * k);
             if (b < nb) sum += blockScalar(block, a[t + k], b);
