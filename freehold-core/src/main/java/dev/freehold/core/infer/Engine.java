@@ -3,7 +3,6 @@ package dev.freehold.core.infer;
 import dev.freehold.core.format.gguf.GgufFile;
 import dev.freehold.core.kernel.AttentionKernel;
 import dev.freehold.core.kernel.Matrix;
-import dev.freehold.core.kernel.VectorMath;
 import dev.freehold.core.kernel.WorkerPool;
 import dev.freehold.core.model.Architecture;
 import dev.freehold.core.model.ModelConfig;
@@ -304,7 +303,7 @@ public final class Engine implements AutoCloseable {
                 if (gelu) {
                     for (int i = 0; i < c.ffn(); i++) g[i] = geluAsGgml(g[i]) * u[i];
                 } else {
-                    VectorMath.siluTimes(g, u, c.ffn());
+                    for (int i = 0; i < c.ffn(); i++) g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
                 }
             }
             mm.run(L.down(), bhb, bxb2);
