@@ -3,6 +3,7 @@ package dev.freehold.core.infer;
 import dev.freehold.core.format.gguf.GgufFile;
 import dev.freehold.core.format.gguf.GgufValue;
 import dev.freehold.core.kernel.Matrix;
+import dev.freehold.core.kernel.VectorMath;
 import dev.freehold.core.kernel.TransposedF32;
 import dev.freehold.core.kernel.WorkerPool;
 import dev.freehold.core.model.ModelConfig.ModelConfigException;
@@ -288,6 +289,7 @@ public final class BertEncoder implements AutoCloseable {
             float[] keysT = new float[headDim * context];
             float[] scores = new float[context];
             float[] acc = new float[headDim];
+            float[] lanes = new float[16];
             for (int item = a; item < b; item++) {
                 int in = item / heads;
                 int off = (item % heads) * headDim;
@@ -317,13 +319,9 @@ public final class BertEncoder implements AutoCloseable {
                     }
                     float max = Float.NEGATIVE_INFINITY;
                     for (u = 0; u < len; u++) max = Math.max(max, scores[u]);
-                    for (u = 0; u < bound; u += F.length()) {
-                        FloatVector.fromArray(F, scores, u).sub(max).lanewise(VectorOperators.EXP).intoArray(scores, u);
-                    }
-                    for (; u < len; u++) scores[u] = (float) Math.exp(scores[u] - max);
-                    float sum = 0f;
-                    for (u = 0; u < len; u++) sum += scores[u];
-                    float inv = 1f / sum;
+                    // VectorMath's exponential rather than VectorOperators.EXP, whose compiled and interpreted
+                    // results differ in the last bit: the same input must give the same vector at any time.
+                    float inv = 1f / VectorMath.expShifted(scores, 0, len, max, lanes);
                     // The weighted sum of values, sixteen dimensions at a time in a register.
                     int j = 0;
                     for (; j < hb; j += F.length()) {
@@ -358,21 +356,35 @@ public final class BertEncoder implements AutoCloseable {
 
     /** {@link #gelu} over an array, sixteen (or eight) values at a time, with the same error-function fit in float. */
     static void geluInPlace(float[] h) {
-        int i = 0;
         int bound = F.loopBound(h.length);
-        for (; i < bound; i += F.length()) {
-            var x = FloatVector.fromArray(F, h, i);
-            var z = x.mul((float) (1 / Math.sqrt(2))).abs();
+        float[] e = GELU_SCRATCH.get();
+        if (e.length < bound) {
+            e = new float[bound];
+            GELU_SCRATCH.set(e);
+        }
+        // First the exponent of the error function's fit for every value, then one pass of VectorMath's exponential
+        // (not VectorOperators.EXP, whose compiled and interpreted results differ in the last bit), then the rest.
+        for (int i = 0; i < bound; i += F.length()) {
+            var z = FloatVector.fromArray(F, h, i).mul((float) (1 / Math.sqrt(2))).abs();
             var t = FloatVector.broadcast(F, 1f).div(z.mul(0.5f).add(1f));
             var poly = t.mul(0.17087277f).add(-0.82215223f).mul(t).add(1.48851587f).mul(t).add(-1.13520398f).mul(t).add(0.27886807f)
                     .mul(t).add(-0.18628806f).mul(t).add(0.09678418f).mul(t).add(0.37409196f).mul(t).add(1.00002368f).mul(t).add(-1.26551223f);
-            var r = t.mul(z.mul(z).neg().add(poly).lanewise(VectorOperators.EXP));
-            var erfAbs = r.neg().add(1f);
+            z.mul(z).neg().add(poly).intoArray(e, i);
+        }
+        VectorMath.expShifted(e, 0, bound, 0f, GELU_LANES.get());
+        for (int i = 0; i < bound; i += F.length()) {
+            var x = FloatVector.fromArray(F, h, i);
+            var z = x.mul((float) (1 / Math.sqrt(2))).abs();
+            var t = FloatVector.broadcast(F, 1f).div(z.mul(0.5f).add(1f));
+            var erfAbs = t.mul(FloatVector.fromArray(F, e, i)).neg().add(1f);
             var erf = erfAbs.blend(erfAbs.neg(), x.lt(0f));
             x.mul(0.5f).mul(erf.add(1f)).intoArray(h, i);
         }
-        for (; i < h.length; i++) h[i] = gelu(h[i]);
+        for (int i = bound; i < h.length; i++) h[i] = gelu(h[i]);
     }
+
+    private static final ThreadLocal<float[]> GELU_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> GELU_LANES = ThreadLocal.withInitial(() -> new float[16]);
 
     /** GELU as BERT defines it: x * Phi(x), with the exact error function. */
     static float gelu(float x) {
