@@ -202,7 +202,7 @@ class ToolCallingTest {
             var tool = com.openai.models.chat.completions.ChatCompletionFunctionTool.builder()
                     .function(com.openai.models.FunctionDefinition.builder().name("add").description("Adds two integers").parameters(params).build()).build();
             var first = client.chat().completions().create(com.openai.models.chat.completions.ChatCompletionCreateParams.builder()
-                    .model("tools").addUserMessage("What is 2 + 3?").addTool(tool).maxCompletionTokens(100L).seed(5L).parallelToolCalls(false)
+                    .model("tools").addUserMessage("What is 2 + 3?").addTool(tool).maxCompletionTokens(400L).seed(5L).parallelToolCalls(false)
                     .toolChoice(com.openai.models.chat.completions.ChatCompletionToolChoiceOption.Auto.REQUIRED).build());
             var choice = first.choices().getFirst();
             assertThat(choice.finishReason().asString()).isEqualTo("tool_calls");
