@@ -58,22 +58,28 @@ public class MatvecBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         GgmlType t = GgmlType.valueOf(type);
-        long rowBytes = t.bytesFor(COLS);
         arena = Arena.ofShared();
-        MemorySegment data = arena.allocate(rowBytes * ROWS, 64);
-        SplittableRandom random = new SplittableRandom(42);
-        float[] row = new float[COLS];
-        var codec = t.codec().orElseThrow();
-        for (int r = 0; r < ROWS; r++) {
-            for (int c = 0; c < COLS; c++) row[c] = (float) (random.nextGaussian() * 0.02);
-            codec.quantize(row, 0, data, r * rowBytes, COLS);
-        }
+        MemorySegment data = randomWeights(arena, t, ROWS, COLS);
         matrix = kernel.equals("reference") ? Matrix.reference(t, data, ROWS, COLS) : Matrix.of(t, data, ROWS, COLS);
         pool = new WorkerPool(threads);
         x = new float[COLS];
         Random xr = new Random(7);
         for (int c = 0; c < COLS; c++) x[c] = (float) xr.nextGaussian();
         out = new float[ROWS];
+    }
+
+    /** A rows x cols matrix of the type, weights Gaussian with deviation 0.02 (seed 42), in memory of the arena. */
+    static MemorySegment randomWeights(Arena arena, GgmlType t, int rows, int cols) {
+        long rowBytes = t.bytesFor(cols);
+        MemorySegment data = arena.allocate(rowBytes * rows, 64);
+        SplittableRandom random = new SplittableRandom(42);
+        float[] row = new float[cols];
+        var codec = t.codec().orElseThrow();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) row[c] = (float) (random.nextGaussian() * 0.02);
+            codec.quantize(row, 0, data, r * rowBytes, cols);
+        }
+        return data;
     }
 
     @TearDown(Level.Trial)

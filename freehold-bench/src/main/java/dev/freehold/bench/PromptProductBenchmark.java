@@ -4,9 +4,7 @@ import dev.freehold.core.kernel.Matrix;
 import dev.freehold.core.kernel.WorkerPool;
 import dev.freehold.core.tensor.GgmlType;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Random;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -65,17 +63,8 @@ public class PromptProductBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         GgmlType t = GgmlType.valueOf(type);
-        long rowBytes = t.bytesFor(cols);
         arena = Arena.ofShared();
-        MemorySegment data = arena.allocate(rowBytes * rows, 64);
-        SplittableRandom random = new SplittableRandom(42);
-        float[] row = new float[cols];
-        var codec = t.codec().orElseThrow();
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) row[c] = (float) (random.nextGaussian() * 0.02);
-            codec.quantize(row, 0, data, r * rowBytes, cols);
-        }
-        matrix = Matrix.of(t, data, rows, cols);
+        matrix = Matrix.of(t, MatvecBenchmark.randomWeights(arena, t, rows, cols), rows, cols);
         pool = new WorkerPool(threads);
         Random xr = new Random(7);
         xs = new float[tokens][cols];

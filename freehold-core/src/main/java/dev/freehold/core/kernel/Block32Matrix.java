@@ -55,6 +55,7 @@ abstract class Block32Matrix extends Matrix {
     public void matvec(float[] x, float[] out, WorkerPool pool) {
         Q8Activations a = activations.get();
         a.quantize(x, cols);
+        if (VECTOR && readsPairs()) a.fillPairs(cols);
         pool.parallelFor(rows, (from, to) -> {
             if (VECTOR) {
                 for (int r = from; r < to; r++) out[r] = dotQ8(r, a);
@@ -72,8 +73,16 @@ abstract class Block32Matrix extends Matrix {
             for (int t = 0; t < acts.length; t++) acts[t] = new Q8Activations(cols);
             batchActivations.set(acts);
         }
-        for (int t = 0; t < n; t++) acts[t].quantize(xs[t], cols);
+        for (int t = 0; t < n; t++) {
+            acts[t].quantize(xs[t], cols);
+            if (VECTOR && readsPairs()) acts[t].fillPairs(cols);
+        }
         return acts;
+    }
+
+    /** Whether the vector kernels read {@link Q8Activations#pairs} (filled only then: it costs a copy per product). */
+    boolean readsPairs() {
+        return false;
     }
 
     /**

@@ -71,6 +71,11 @@ final class Q4Matrix extends Block32Matrix {
     }
 
     @Override
+    boolean readsPairs() {
+        return true;
+    }
+
+    @Override
     boolean hasTile4() {
         return true;
     }

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorOperators;
 final class Q8Activations {
     final float[] q; // (n,) integer values -127..127
     final short[] qs; // the same values
-    final short[] pairs; // the same values in the order Q4_0's kernel reads them, per pair of blocks (see Q4Matrix)
+    final short[] pairs; // the same values in the order Q4_0's kernel reads them (fillPairs)
     final float[] d; // (n/32,) block scales as f16-rounded floats
     final float[] s; // (n/32,) d times the block's sum of values, f16-rounded: Q8_1's s, for Q4_1 and Q5_1
 
@@ -42,7 +42,13 @@ final class Q8Activations {
             }
             s[b] = Bits.roundTripF16(sum * scale);
         }
-        // Per pair of blocks (64 values): the first halves of both blocks, then the second halves of both.
+    }
+
+    /**
+     * Fills {@link #pairs} from the values of the last {@link #quantize}: per pair of blocks (64 values), the first
+     * halves of both blocks, then the second halves of both. Only Q4_0's kernel reads them.
+     */
+    void fillPairs(int n) {
         for (int p = 0; p + 64 <= n; p += 64) {
             System.arraycopy(qs, p, pairs, p, 16);
             System.arraycopy(qs, p + 32, pairs, p + 16, 16);
@@ -66,8 +72,8 @@ final class Q8Activations {
                 float amax = v0.abs().max(v1.abs()).reduceLanes(VectorOperators.MAX); // exact in any order
                 float d = Bits.roundTripF16(amax / 127.f);
                 float id = amax != 0f ? 127.f / amax : 0f;
-                v0.mul(id).add(ROUND).sub(ROUND).mul(d).intoArray(out, o);
-                v1.mul(id).add(ROUND).sub(ROUND).mul(d).intoArray(out, o + 16);
+                v0.mul(id).add(VectorMath.ROUND).sub(VectorMath.ROUND).mul(d).intoArray(out, o);
+                v1.mul(id).add(VectorMath.ROUND).sub(VectorMath.ROUND).mul(d).intoArray(out, o + 16);
             }
         }
         for (; b < n / 32; b++) {
@@ -82,5 +88,4 @@ final class Q8Activations {
 
     private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
-    private static final float ROUND = 12582912f;
 }

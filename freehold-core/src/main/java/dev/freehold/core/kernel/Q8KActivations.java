@@ -53,7 +53,7 @@ final class Q8KActivations {
                 for (int j = 0; j < 256; j++) amax = Math.max(amax, Math.abs(x[o + j]));
                 float iscale = -127.f / amax;
                 float d = 1 / iscale;
-                for (int j = 0; j < 256; j++) out[o + j] = amax == 0 ? 0f : ((iscale * x[o + j] + ROUND) - ROUND) * d;
+                for (int j = 0; j < 256; j++) out[o + j] = amax == 0 ? 0f : ((iscale * x[o + j] + VectorMath.ROUND) - VectorMath.ROUND) * d;
                 continue;
             }
             FloatVector m = FloatVector.fromArray(F, x, o).abs();
@@ -66,12 +66,11 @@ final class Q8KActivations {
             float iscale = -127.f / amax;
             float d = 1 / iscale;
             for (int j = 0; j < 256; j += 16) {
-                FloatVector.fromArray(F, x, o + j).mul(iscale).add(ROUND).sub(ROUND).mul(d).intoArray(out, o + j);
+                FloatVector.fromArray(F, x, o + j).mul(iscale).add(VectorMath.ROUND).sub(VectorMath.ROUND).mul(d).intoArray(out, o + j);
             }
         }
     }
 
     private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
-    private static final float ROUND = 12582912f;
 }
