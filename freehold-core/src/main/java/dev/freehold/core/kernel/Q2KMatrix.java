@@ -72,4 +72,37 @@ final class Q2KMatrix extends KQuantMatrix {
         }
         return Dot.sumLanes(acc0.add(acc1)) - minTerm;
     }
+
+    /**
+     * The row as floats, as the codec decodes it: per 16 values, (d * (sc & 15)) * q - dmin * (sc >> 4), with q the
+     * 2-bit field at bits 2j of bytes 32h + l (sub-block 8h + 2j for l < 16, 8h + 2j + 1 for the next 16).
+     */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int o = off; o < off + cols; o += 256, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block + 80);
+            float dmin = Bits.f16(data, block + 82);
+            for (int half = 0; half < 2; half++) {
+                IntVector qa = (IntVector) ByteVector.fromMemorySegment(B, data, block + 16 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                IntVector qb = (IntVector) ByteVector.fromMemorySegment(B, data, block + 32 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                for (int j = 0; j < 4; j++) {
+                    int g = 8 * half + 2 * j;
+                    int scA = Bits.u8(data, block + g);
+                    int scB = Bits.u8(data, block + g + 1);
+                    int y = o + 16 * g;
+                    ((FloatVector) qa.lanewise(VectorOperators.LSHR, 2 * j).and(3).convert(VectorOperators.I2F, 0))
+                            .mul(d * (scA & 0xF)).sub(dmin * (scA >>> 4)).intoArray(dst, y);
+                    ((FloatVector) qb.lanewise(VectorOperators.LSHR, 2 * j).and(3).convert(VectorOperators.I2F, 0))
+                            .mul(d * (scB & 0xF)).sub(dmin * (scB >>> 4)).intoArray(dst, y + 16);
+                }
+            }
+        }
+    }
 }

@@ -85,4 +85,43 @@ final class Q3KMatrix extends KQuantMatrix {
         }
         return Dot.sumLanes(acc0.add(acc1)) - offsetTerm;
     }
+
+    /**
+     * The row as floats, as the codec decodes it: per 16 values, (d * (sc - 32)) * (low | high << 2 - 4), the high
+     * bit being bit 4h + j of hmask[l].
+     */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int o = off; o < off + cols; o += 256, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block + 108);
+            long scLo = data.get(Bits.LE_LONG, block + 96);
+            int scHi = data.get(Bits.LE_INT, block + 104);
+            IntVector ha = (IntVector) ByteVector.fromMemorySegment(B, data, block, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, data, block + 16, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            for (int half = 0; half < 2; half++) {
+                IntVector qa = (IntVector) ByteVector.fromMemorySegment(B, data, block + 32 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                IntVector qb = (IntVector) ByteVector.fromMemorySegment(B, data, block + 48 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                for (int j = 0; j < 4; j++) {
+                    int g = 8 * half + 2 * j;
+                    int bit = 4 * half + j;
+                    int y = o + 16 * g;
+                    IntVector va = qa.lanewise(VectorOperators.LSHR, 2 * j).and(3)
+                            .add(ha.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 2)).sub(4);
+                    ((FloatVector) va.convert(VectorOperators.I2F, 0)).mul(d * scale(scLo, scHi, g)).intoArray(dst, y);
+                    IntVector vb = qb.lanewise(VectorOperators.LSHR, 2 * j).and(3)
+                            .add(hb.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 2)).sub(4);
+                    ((FloatVector) vb.convert(VectorOperators.I2F, 0)).mul(d * scale(scLo, scHi, g + 1)).intoArray(dst, y + 16);
+                }
+            }
+        }
+    }
 }

@@ -75,4 +75,22 @@ final class Q41Matrix extends Block32Matrix {
     int blockValue(long block, int j) {
         return j < 16 ? Bits.u8(data, block + QS + j) & 0x0F : Bits.u8(data, block + QS + j - 16) >>> 4;
     }
+
+    /** The row as floats, as the codec decodes it: nibble * d + m (a multiply, then an add: Java does not fuse them). */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 32, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block);
+            float m = Bits.f16(data, block + 2);
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, block + QS, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            ((FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0)).mul(d).add(m).intoArray(dst, j);
+            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(d).add(m).intoArray(dst, j + 16);
+        }
+    }
 }

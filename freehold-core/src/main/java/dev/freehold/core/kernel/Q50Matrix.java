@@ -72,4 +72,24 @@ final class Q50Matrix extends Block32Matrix {
         int nibble = j < 16 ? Bits.u8(data, block + QS + j) & 0x0F : Bits.u8(data, block + QS + j - 16) >>> 4;
         return (nibble | ((data.get(Bits.LE_INT, block + 2) >>> j) & 1) << 4) - 16;
     }
+
+    /** The row as floats, as the codec decodes it: ((nibble | fifth bit << 4) - 16) * d; the fifth bits as lane masks. */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 32, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block);
+            int qh = data.get(Bits.LE_INT, block + 2);
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, block + QS, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            IntVector lo = q.and(0x0F).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IntVector.SPECIES_512, qh & 0xFFFF)).sub(16);
+            IntVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IntVector.SPECIES_512, qh >>> 16)).sub(16);
+            ((FloatVector) lo.convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, j);
+            ((FloatVector) hi.convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, j + 16);
+        }
+    }
 }

@@ -79,4 +79,25 @@ final class Q51Matrix extends Block32Matrix {
         int nibble = j < 16 ? Bits.u8(data, block + QS + j) & 0x0F : Bits.u8(data, block + QS + j - 16) >>> 4;
         return nibble | ((data.get(Bits.LE_INT, block + 4) >>> j) & 1) << 4;
     }
+
+    /** The row as floats, as the codec decodes it: (nibble | fifth bit << 4) * d + m (not fused, as in Java). */
+    @Override
+    void decodeRow(int row, float[] dst, int off) {
+        if (!VECTOR) {
+            super.decodeRow(row, dst, off);
+            return;
+        }
+        long block = row * rowBytes;
+        for (int j = off; j < off + cols; j += 32, block += BLOCK_BYTES) {
+            float d = Bits.f16(data, block);
+            float m = Bits.f16(data, block + 2);
+            int qh = data.get(Bits.LE_INT, block + 4);
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, block + QS, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+            IntVector lo = q.and(0x0F).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IntVector.SPECIES_512, qh & 0xFFFF));
+            IntVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IntVector.SPECIES_512, qh >>> 16));
+            ((FloatVector) lo.convert(VectorOperators.I2F, 0)).mul(d).add(m).intoArray(dst, j);
+            ((FloatVector) hi.convert(VectorOperators.I2F, 0)).mul(d).add(m).intoArray(dst, j + 16);
+        }
+    }
 }
