@@ -11,15 +11,23 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import jdk.incubator.vector.VectorShuffle;
 
 /** Q5_1: f16 d and m, a 32-bit word of fifth bits, 16 bytes of nibbles; value = d * q + m with q in 0..31. Products
  * at most 31 * 127, four to an int lane. */
 final class Q51Matrix extends Block32Matrix {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final int BLOCK_BYTES = 24;
     private static final int QS = 8; // offset of the 16 nibble bytes in a block
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    /** Lane i takes lane i + 8: the first block's 16 nibble bytes, after its header, to lanes 0..15. */
+    private static final VectorShuffle<Byte> SKIP_HEADER = VectorShuffle.fromOp(B256, i -> Math.min(i + QS, 31));
+    private static final VectorMask<Byte> SECOND_HALF = VectorMask.fromLong(B256, 0xFFFF0000L);
+    private static final VectorMask<Float> SECOND_BLOCK = VectorMask.fromLong(F512, 0xFF00L);
+    /** Offset of the second 32-byte load of a pair of blocks: it ends where the pair does (48 bytes). */
+    private static final int SECOND = 2 * BLOCK_BYTES - 32;
 
     Q51Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q5_1, data, rows, cols);
@@ -30,46 +38,52 @@ final class Q51Matrix extends Block32Matrix {
         return true;
     }
 
+    @Override
+    boolean readsPairs() {
+        return true;
+    }
+
     /**
-     * As {@link Q4Matrix#dotQ8}: values 0..15 and 16..31 of a block in 16-bit lanes, times their activations, pairs
-     * of lanes added into 8 int lanes (within range: see the class comment), converted and scaled. Written out
-     * twice rather than called, for the reason given in {@link Q8Matrix#dotQ8}.
+     * Two blocks per step, as {@link Q4Matrix#dotQ8}: two 32-byte loads (at the pair's start, and ending at its end)
+     * put both blocks' 16 nibble bytes side by side (one byte permute and a blend), zero-extended into 32 16-bit
+     * lanes; low nibbles times the first halves of both blocks' activations plus high nibbles times the second halves
+     * ({@link Q8Activations#pairs}), neighbouring lanes added into 16 int lanes, converted, scaled by a vector
+     * holding each block's d_w * d_x in its 8 lanes. Scales, minima and fifth bits are read out of the loaded
+     * vectors, not from the segment (a scalar segment read here costs its own bounds check). The fifth bits of both
+     * blocks make two 32-lane masks (one masked addition of 16 each); the minima times the activations' sums s go
+     * into a scalar sum. Written out rather than called, for the reason given in {@link Q8Matrix#dotQ8}.
      */
     @Override
     float dotQ8(int row, Q8Activations a) {
         long block = row * rowBytes;
-        short[] xq = a.qs;
+        short[] xq = a.pairs;
         float[] xd = a.d;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector sums = FloatVector.zero(F512);
         float minTerm = 0f;
         int nb = cols / 32;
         int b = 0;
         for (; b + 1 < nb; b += 2, block += 2 * BLOCK_BYTES) {
-            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B, data, block + QS, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            int qh0 = data.get(Bits.LE_INT, block + 4);
-            ShortVector lo0 = q0.and((short) 0x0F).lanewise(VectorOperators.OR, (short) 16, VectorMask.fromLong(S, qh0 & 0xFFFF));
-            ShortVector hi0 = q0.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, (short) 16, VectorMask.fromLong(S, qh0 >>> 16));
-            IntVector p0 = lo0.mul(ShortVector.fromArray(S, xq, 32 * b)).add(hi0.mul(ShortVector.fromArray(S, xq, 32 * b + 16)))
-                    .reinterpretAsInts();
-            FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0);
-            acc0 = s0.fma(FloatVector.broadcast(F, Bits.f16(data, block) * xd[b]), acc0);
-            long block1 = block + BLOCK_BYTES;
-            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B, data, block1 + QS, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            int qh1 = data.get(Bits.LE_INT, block1 + 4);
-            ShortVector lo1 = q1.and((short) 0x0F).lanewise(VectorOperators.OR, (short) 16, VectorMask.fromLong(S, qh1 & 0xFFFF));
-            ShortVector hi1 = q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, (short) 16, VectorMask.fromLong(S, qh1 >>> 16));
-            IntVector p1 = lo1.mul(ShortVector.fromArray(S, xq, 32 * b + 32)).add(hi1.mul(ShortVector.fromArray(S, xq, 32 * b + 48)))
-                    .reinterpretAsInts();
-            FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0);
-            acc1 = s1.fma(FloatVector.broadcast(F, Bits.f16(data, block1) * xd[b + 1]), acc1);
-            minTerm += blockMin(block) * a.s[b] + blockMin(block1) * a.s[b + 1];
+            ByteVector first = ByteVector.fromMemorySegment(B256, data, block, ByteOrder.LITTLE_ENDIAN);
+            ByteVector second = ByteVector.fromMemorySegment(B256, data, block + SECOND, ByteOrder.LITTLE_ENDIAN);
+            ShortVector q = (ShortVector) first.rearrange(SKIP_HEADER).blend(second, SECOND_HALF)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector header = first.reinterpretAsShorts();
+            float d0 = Float.float16ToFloat(header.lane(0)), m0 = Float.float16ToFloat(header.lane(1));
+            float d1 = Float.float16ToFloat(header.lane(12)), m1 = Float.float16ToFloat(header.lane(13));
+            IntVector words = first.reinterpretAsInts();
+            int qh0 = words.lane(1);
+            int qh1 = words.lane(7);
+            long fifthLow = (qh0 & 0xFFFFL) | (qh1 & 0xFFFFL) << 16;
+            long fifthHigh = (qh0 >>> 16) | (long) (qh1 >>> 16) << 16;
+            ShortVector lo = q.and((short) 0x0F).lanewise(VectorOperators.ADD, (short) 16, VectorMask.fromLong(S512, fifthLow));
+            ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.ADD, (short) 16, VectorMask.fromLong(S512, fifthHigh));
+            FloatVector scale = FloatVector.broadcast(F512, d0 * xd[b]).blend(d1 * xd[b + 1], SECOND_BLOCK);
+            int o = 32 * b;
+            IntVector p = lo.mul(ShortVector.fromArray(S512, xq, o)).add(hi.mul(ShortVector.fromArray(S512, xq, o + 32))).reinterpretAsInts();
+            sums = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(scale, sums);
+            minTerm += m0 * a.s[b] + m1 * a.s[b + 1];
         }
-        float sum = Dot.sumLanes(acc0.add(acc1)) + minTerm;
+        float sum = Dot.sumLanes(sums) + minTerm;
         if (b < nb) sum += blockScalar(block, a, b);
         return sum;
     }

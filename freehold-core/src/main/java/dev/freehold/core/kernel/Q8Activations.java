@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorOperators;
 final class Q8Activations {
     final float[] q; // (n,) integer values -127..127
     final short[] qs; // the same values
-    final short[] pairs; // the same values in the order Q4_0's kernel reads them (fillPairs)
+    final short[] pairs; // the same values in the order the two-block kernels (Q4_0, Q5_0, Q5_1) read them (fillPairs)
     final float[] d; // (n/32,) block scales as f16-rounded floats
     final float[] s; // (n/32,) d times the block's sum of values, f16-rounded: Q8_1's s, for Q4_1 and Q5_1
 
@@ -46,7 +46,8 @@ final class Q8Activations {
 
     /**
      * Fills {@link #pairs} from the values of the last {@link #quantize}: per pair of blocks (64 values), the first
-     * halves of both blocks, then the second halves of both. Only Q4_0's kernel reads them.
+     * halves of both blocks, then the second halves of both. Only the kernels that take two blocks per step (Q4_0,
+     * Q5_0, Q5_1) read them.
      */
     void fillPairs(int n) {
         for (int p = 0; p + 64 <= n; p += 64) {

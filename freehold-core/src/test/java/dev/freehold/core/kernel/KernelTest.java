@@ -35,6 +35,26 @@ class KernelTest {
         }
     }
 
+    /** Rows of 11 blocks: the two-block kernels finish each row with one block in scalar code. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
+    void integerDotWithAnOddNumberOfBlocksPerRowVectorEqualsScalar(GgmlType type) {
+        int cols = 11 * 32;
+        byte[] w = type.codec().orElseThrow().quantize(gaussian(ROWS * cols, 13));
+        Matrix m = Matrix.of(type, MemorySegment.ofArray(w), ROWS, cols);
+        float[] x = gaussian(cols, 14);
+        Q8Activations a = new Q8Activations(cols);
+        a.quantize(x, cols);
+        float[] out = new float[ROWS];
+        try (WorkerPool pool = new WorkerPool(2)) {
+            m.matvec(x, out, pool);
+        }
+        for (int r = 0; r < ROWS; r++) {
+            float scalar = ((Block32Matrix) m).dotQ8Scalar(r, a);
+            assertThat(out[r]).as("%s row %d", type, r).isCloseTo(scalar, within(1e-4f * Math.max(1f, Math.abs(scalar))));
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void integerDotWithQuantisedActivationsVectorEqualsScalar(GgmlType type) {
