@@ -8,6 +8,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -18,23 +19,32 @@ import jdk.incubator.vector.VectorSpecies;
  * With Q8_K activations: per group of 16, d*sc*sum(q*qx) in integer lanes, the minima through the Q8_K sums.
  */
 final class Q2KMatrix extends KQuantMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    /** Int lanes 8..15: the second group of 16 values of a 32-value step. */
+    private static final VectorMask<Float> SECOND_GROUP = VectorMask.fromLong(F512, 0xFF00L);
     private static final int BLOCK_BYTES = 84;
 
     Q2KMatrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q2_K, data, rows, cols);
     }
 
-    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    /**
+     * Two groups of 16 values (one 32-byte load of qs, zero-extended into 32 16-bit lanes) per step, times 32
+     * activations, neighbouring lanes added into 16 int lanes (lanes 0..7 the first group, 8..15 the second),
+     * converted and scaled by a vector holding each group's d * sc; two accumulators, so that consecutive steps do
+     * not wait on each other's multiply-add. Written out without vector-returning helpers, for the reason given in
+     * {@link Q8Matrix#dotQ8}.
+     */
     @Override
     float dotQ8K(int row, Q8KActivations a) {
         long block = row * rowBytes;
         short[] xq = a.qs;
         int[] bsums = a.bsums;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F512);
+        FloatVector acc1 = FloatVector.zero(F512);
         float minTerm = 0f;
         for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
             float dx = a.d[sb];
@@ -47,25 +57,25 @@ final class Q2KMatrix extends KQuantMatrix {
             int mins = 0;
             for (int half = 0; half < 2; half++) {
                 long scales = half == 0 ? scalesLo : scalesHi;
-                ShortVector qa = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 16 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector qb = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 32 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                for (int j = 0; j < 4; j++) {
-                    int g = 8 * half + 2 * j; // the group of values 128*half + 32j .. +16, and its scale
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                for (int j = 0; j < 4; j += 2) {
+                    int g = 8 * half + 2 * j; // the groups of values 128*half + 32j .. +32, and their scales
                     int o = 256 * sb + 16 * g;
                     int scA = (int) (scales >>> (16 * j)) & 0xFF;
                     int scB = (int) (scales >>> (16 * j + 8)) & 0xFF;
-                    IntVector pa = qa.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S, xq, o)).reinterpretAsInts();
-                    FloatVector sa = (FloatVector) pa.add(pa.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    int scC = (int) (scales >>> (16 * j + 16)) & 0xFF;
+                    int scD = (int) (scales >>> (16 * j + 24)) & 0xFF;
+                    IntVector p0 = q.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .convert(VectorOperators.I2F, 0);
-                    acc0 = sa.fma(FloatVector.broadcast(F, d * (scA & 0xF)), acc0);
-                    IntVector pb = qb.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S, xq, o + 16)).reinterpretAsInts();
-                    FloatVector sbv = (FloatVector) pb.add(pb.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    acc0 = s0.fma(FloatVector.broadcast(F512, d * (scA & 0xF)).blend(d * (scB & 0xF), SECOND_GROUP), acc0);
+                    IntVector p1 = q.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .convert(VectorOperators.I2F, 0);
-                    acc1 = sbv.fma(FloatVector.broadcast(F, d * (scB & 0xF)), acc1);
+                    acc1 = s1.fma(FloatVector.broadcast(F512, d * (scC & 0xF)).blend(d * (scD & 0xF), SECOND_GROUP), acc1);
                     int bs = 16 * sb + g;
-                    mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1];
+                    mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1] + (scC >>> 4) * bsums[bs + 2] + (scD >>> 4) * bsums[bs + 3];
                 }
             }
             minTerm += dmin * mins;

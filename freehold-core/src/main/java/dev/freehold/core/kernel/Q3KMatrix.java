@@ -8,6 +8,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,9 +20,12 @@ import jdk.incubator.vector.VectorSpecies;
  * 0..7 with the activations go through integer lanes as in the other K-quants.
  */
 final class Q3KMatrix extends KQuantMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    /** Int lanes 8..15: the second group of 16 values of a 32-value step. */
+    private static final VectorMask<Float> SECOND_GROUP = VectorMask.fromLong(F512, 0xFF00L);
     private static final int BLOCK_BYTES = 110;
 
     Q3KMatrix(MemorySegment data, int rows, int cols) {
@@ -36,49 +40,52 @@ final class Q3KMatrix extends KQuantMatrix {
         return (low | high << 4) - 32;
     }
 
-    /** Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}. */
+    /**
+     * Two groups of 16 values per step, as {@link Q2KMatrix#dotQ8K}: 32 bytes of qs and the 32 bytes of hmask
+     * zero-extended into 32 16-bit lanes each, so one shift, mask and OR per step make the 3-bit values of both
+     * groups; two accumulators. Written out without vector-returning helpers, for the reason given in
+     * {@link Q8Matrix#dotQ8}.
+     */
     @Override
     float dotQ8K(int row, Q8KActivations a) {
         long block = row * rowBytes;
         short[] xq = a.qs;
         int[] bsums = a.bsums;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F512);
+        FloatVector acc1 = FloatVector.zero(F512);
         float offsetTerm = 0f;
         for (int sb = 0; sb < cols / 256; sb++, block += BLOCK_BYTES) {
             float d = Bits.f16(data, block + 108) * a.d[sb];
-            ShortVector ha = (ShortVector) ByteVector.fromMemorySegment(B, data, block, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 16, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, block, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
             long scLo = data.get(Bits.LE_LONG, block + 96);
             int scHi = data.get(Bits.LE_INT, block + 104);
             int offsets = 0;
             for (int half = 0; half < 2; half++) {
-                ShortVector qa = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 32 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector qb = (ShortVector) ByteVector.fromMemorySegment(B, data, block + 48 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                for (int j = 0; j < 4; j++) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 32 + 32L * half, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                for (int j = 0; j < 4; j += 2) {
                     int g = 8 * half + 2 * j;
                     int o = 256 * sb + 16 * g;
                     int bit = 4 * half + j;
                     int scA = scale(scLo, scHi, g);
                     int scB = scale(scLo, scHi, g + 1);
-                    ShortVector va = qa.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3)
-                            .or(ha.lanewise(VectorOperators.LSHR, bit).and((short) 1).lanewise(VectorOperators.LSHL, 2));
-                    IntVector pa = va.mul(ShortVector.fromArray(S, xq, o)).reinterpretAsInts();
-                    FloatVector sa = (FloatVector) pa.add(pa.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    int scC = scale(scLo, scHi, g + 2);
+                    int scD = scale(scLo, scHi, g + 3);
+                    ShortVector v0 = q.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3)
+                            .or(h.lanewise(VectorOperators.LSHR, bit).and((short) 1).lanewise(VectorOperators.LSHL, 2));
+                    IntVector p0 = v0.mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .convert(VectorOperators.I2F, 0);
-                    acc0 = sa.fma(FloatVector.broadcast(F, d * scA), acc0);
-                    ShortVector vb = qb.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3)
-                            .or(hb.lanewise(VectorOperators.LSHR, bit).and((short) 1).lanewise(VectorOperators.LSHL, 2));
-                    IntVector pb = vb.mul(ShortVector.fromArray(S, xq, o + 16)).reinterpretAsInts();
-                    FloatVector sbv = (FloatVector) pb.add(pb.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    acc0 = s0.fma(FloatVector.broadcast(F512, d * scA).blend(d * scB, SECOND_GROUP), acc0);
+                    ShortVector v1 = q.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3)
+                            .or(h.lanewise(VectorOperators.LSHR, bit + 1).and((short) 1).lanewise(VectorOperators.LSHL, 2));
+                    IntVector p1 = v1.mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .convert(VectorOperators.I2F, 0);
-                    acc1 = sbv.fma(FloatVector.broadcast(F, d * scB), acc1);
+                    acc1 = s1.fma(FloatVector.broadcast(F512, d * scC).blend(d * scD, SECOND_GROUP), acc1);
                     int bs = 16 * sb + g;
-                    offsets += scA * bsums[bs] + scB * bsums[bs + 1];
+                    offsets += scA * bsums[bs] + scB * bsums[bs + 1] + scC * bsums[bs + 2] + scD * bsums[bs + 3];
                 }
             }
             offsetTerm += d * (4 * offsets);
