@@ -54,6 +54,8 @@ public class MatvecBenchmark {
     private WorkerPool pool;
     private float[] x;
     private float[] out;
+    private float[][] xs;
+    private float[][] outs;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -66,6 +68,9 @@ public class MatvecBenchmark {
         Random xr = new Random(7);
         for (int c = 0; c < COLS; c++) x[c] = (float) xr.nextGaussian();
         out = new float[ROWS];
+        xs = new float[4][COLS];
+        for (float[] v : xs) for (int c = 0; c < COLS; c++) v[c] = (float) xr.nextGaussian();
+        outs = new float[4][ROWS];
     }
 
     /** A rows x cols matrix of the type, weights Gaussian with deviation 0.02 (seed 42), in memory of the arena. */
@@ -92,5 +97,12 @@ public class MatvecBenchmark {
     public float[] matvec() {
         matrix.matvec(x, out, pool);
         return out;
+    }
+
+    /** Four vectors through one pass over the weights: a decode step of four sequences batched by the server. */
+    @Benchmark
+    public float[][] matmul4() {
+        matrix.matmul(xs, outs, 4, pool);
+        return outs;
     }
 }
