@@ -10,8 +10,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Q5_0: f16 d, a 32-bit word of fifth bits (bit j for value j), 16 bytes of nibbles; value = d * (q - 16). The
  * fifth bits become lane masks (one instruction each). Products at most 16 * 127, four to an int lane. */

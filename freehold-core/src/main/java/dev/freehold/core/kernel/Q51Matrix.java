@@ -10,8 +10,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Q5_1: f16 d and m, a 32-bit word of fifth bits, 16 bytes of nibbles; value = d * q + m with q in 0..31. Products
  * at most 31 * 127, four to an int lane. */
