@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
                 "Memory is read from /proc/self/status after each test: RSS split into anonymous memory (heap, KV",
                 "cache, buffers) and file pages (the memory-mapped weights, which are never copied)."},
         footer = {"", "Examples:", "  freehold bench -m llama-1b-q8_0.gguf -p 128 -n 64 -t 2 -r 3",
-                "  freehold bench -m llama-1b-q8_0.gguf -p 128,512 -n 64 --json"})
+                "  freehold bench -m llama-1b-q8_0.gguf -p 128,512 -n 64 --json",
+                "  freehold bench -m llama-1b-q8_0.gguf -p 0 -n 64 -d 0,512,2048   (generation with that much context)"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL")
     Path model;
@@ -37,6 +38,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--n-gen"}, defaultValue = "128", split = ",", paramLabel = "N[,N...]",
             description = "generated tokens, one test per value (0 skips tg; default: ${DEFAULT-VALUE})")
     int[] gens;
+
+    @Option(names = {"-d", "--depth"}, defaultValue = "0", split = ",", paramLabel = "N[,N...]",
+            description = {"tokens already in the context before each test, as llama-bench's -d: every pp and tg test runs",
+                    "once per value, after that many prompt tokens (not timed) (default: ${DEFAULT-VALUE})"})
+    int[] depths;
 
     @Option(names = {"-t", "--threads"}, description = "worker threads (default: the machine's cores)")
     Integer threads;
@@ -91,6 +97,9 @@ final class BenchCommand implements Callable<Integer> {
         for (int v : prompts) if (v < 0) throw new IllegalArgumentException("-p must not be negative");
         for (int v : gens) if (v < 0) throw new IllegalArgumentException("-n must not be negative");
         if (reps < 1) throw new IllegalArgumentException("-r must be positive");
+        for (int v : depths) if (v < 0) throw new IllegalArgumentException("-d must not be negative");
+        boolean deep = java.util.Arrays.stream(depths).anyMatch(v -> v > 0);
+        if (deep && compareLlamaCpp) throw new IllegalArgumentException("--compare-llamacpp measures llama.cpp without context; use it without -d");
         java.lang.reflect.Method llamaCpp = null;
         if (compareLlamaCpp) {
             try {
@@ -107,33 +116,34 @@ final class BenchCommand implements Callable<Integer> {
         try (Engine engine = Engine.load(model, options)) {
             int vocab = engine.config().vocab();
             int context = engine.config().contextLength();
+            int deepest = java.util.Arrays.stream(depths).max().orElse(0);
             // checked before anything is sized by them
             for (int v : prompts) {
-                if (v > context) throw new IllegalArgumentException("-p %d exceeds the model's context of %d tokens".formatted(v, context));
+                if (v > 0 && (long) deepest + v > context) throw new IllegalArgumentException("%s-p %d exceeds the model's context of %d tokens".formatted(deepest > 0 ? "-d " + deepest + " plus " : "", v, context));
             }
             for (int v : gens) {
-                if (v >= context) throw new IllegalArgumentException("-n %d does not fit the model's context of %d tokens".formatted(v, context));
+                if (v > 0 && (long) deepest + v >= context) throw new IllegalArgumentException("%s-n %d does not fit the model's context of %d tokens".formatted(deepest > 0 ? "-d " + deepest + " plus " : "", v, context));
             }
             Random rnd = new Random(1);
             int longest = 1;
             for (int v : prompts) longest = Math.max(longest, v);
-            int[] tokens = new int[longest];
+            int[] tokens = new int[deepest + longest];
             for (int i = 0; i < tokens.length; i++) tokens[i] = rnd.nextInt(vocab);
-            for (int prompt : prompts) {
-                if (prompt == 0) continue;
-                rows.add(measure("pp" + prompt, prompt, () -> {
-                    Sequence s = engine.newSequence(prompt);
-                    engine.forwardPrompt(s, java.util.Arrays.copyOf(tokens, prompt));
-                }));
-            }
-            for (int gen : gens) {
-                if (gen == 0) continue;
-                int capacity = gen + 1;
-                rows.add(measure("tg" + gen, gen, () -> {
-                    Sequence s = engine.newSequence(capacity);
-                    float[] logits = engine.forward(s, tokens[0]);
-                    for (int i = 1; i < gen; i++) logits = engine.forward(s, Sampler.argmax(logits));
-                }));
+            for (int depth : depths) {
+                String at = depth > 0 ? " @ d" + depth : "";
+                for (int prompt : prompts) {
+                    if (prompt == 0) continue;
+                    int[] timed = java.util.Arrays.copyOfRange(tokens, depth, depth + prompt);
+                    rows.add(measure("pp" + prompt + at, prompt, () -> filled(engine, depth + prompt, tokens, depth),
+                            s -> engine.forwardPrompt(s, timed)));
+                }
+                for (int gen : gens) {
+                    if (gen == 0) continue;
+                    rows.add(measure("tg" + gen + at, gen, () -> filled(engine, depth + gen + 1, tokens, depth), s -> {
+                        float[] logits = engine.forward(s, tokens[depth]);
+                        for (int i = 1; i < gen; i++) logits = engine.forward(s, Sampler.argmax(logits));
+                    }));
+                }
             }
         }
         // llama.cpp after Freehold's engine is closed, so that its threads and Freehold's workers do not compete
@@ -159,10 +169,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
         } else {
-            out.printf(Locale.ROOT, "%-40s %8s %8s %16s %26s%n", "model", "threads", "test", "t/s", "RSS MiB (anon + file)");
+            out.printf(Locale.ROOT, "%-40s %8s %14s %16s %26s%n", "model", "threads", "test", "t/s", "RSS MiB (anon + file)");
             for (Row r : rows) {
                 Memory mem = r.memory();
-                out.printf(Locale.ROOT, "%-40s %8d %8s %9.2f ± %5.2f %26s%n", model.getFileName(), options.threads(), r.test(), r.mean(), r.sd(),
+                out.printf(Locale.ROOT, "%-40s %8d %14s %9.2f ± %5.2f %26s%n", model.getFileName(), options.threads(), r.test(), r.mean(), r.sd(),
                         "%s (%s + %s)".formatted(mem.mib(mem.rss()), mem.mib(mem.anonymous()), mem.mib(mem.file())));
             }
             if (!theirs.isEmpty()) {
@@ -178,12 +188,21 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Row measure(String test, int tokens, Runnable run) {
-        run.run(); // warm-up
+    /** A new sequence of the given capacity holding the first {@code depth} tokens (the untimed context of -d). */
+    private static Sequence filled(Engine engine, int capacity, int[] tokens, int depth) {
+        Sequence s = engine.newSequence(capacity);
+        if (depth > 0) engine.forwardPrompt(s, java.util.Arrays.copyOf(tokens, depth));
+        return s;
+    }
+
+    /** Times {@code run} on a sequence from {@code setup} (not timed): one warm-up, then the repetitions. */
+    private Row measure(String test, int tokens, java.util.function.Supplier<Sequence> setup, java.util.function.Consumer<Sequence> run) {
+        run.accept(setup.get()); // warm-up
         List<Double> tps = new ArrayList<>();
         for (int i = 0; i < reps; i++) {
+            Sequence s = setup.get();
             long t0 = System.nanoTime();
-            run.run();
+            run.accept(s);
             tps.add(tokens * 1e9 / (System.nanoTime() - t0));
         }
         double mean = tps.stream().mapToDouble(Double::doubleValue).average().orElse(0);

@@ -26,6 +26,21 @@ class BenchCliTest {
     }
 
     @Test
+    void depthRepeatsEveryTestAfterThatMuchContext() throws Exception {
+        CliTest.Result r = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "8", "-n", "4", "-d", "0,16", "-r", "1", "-t", "1", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode rows = new ObjectMapper().readTree(r.out());
+        assertThat(rows).extracting(row -> row.get("test").asText()).containsExactly("pp8", "tg4", "pp8 @ d16", "tg4 @ d16");
+        for (JsonNode row : rows) assertThat(row.get("tokens_per_second").asDouble()).isPositive();
+        CliTest.Result tooDeep = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "0", "-n", "4", "-d", "100000");
+        assertThat(tooDeep.code()).isEqualTo(2);
+        assertThat(tooDeep.err()).contains("-d 100000 plus -n 4 does not fit the model's context");
+        CliTest.Result negative = CliTest.run("bench", "-m", GenerateCliTest.model(), "-d", "-1");
+        assertThat(negative.code()).isEqualTo(2);
+        assertThat(negative.err()).contains("-d must not be negative");
+    }
+
+    @Test
     void promptsBeyondTheContextAndNegativeCountsAreClearErrors() {
         CliTest.Result tooLong = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "100000", "-n", "0");
         assertThat(tooLong.code()).isEqualTo(2);

@@ -454,11 +454,11 @@ public final class Engine implements AutoCloseable {
             float[] values = s.values[l];
             float[] k = new float[kvDim];
             for (int p = keep + discard; p < s.length; p++) {
-                System.arraycopy(keys, p * kvDim, k, 0, kvDim);
+                for (int i = 0; i < kvDim; i++) k[i] = keys[AttentionKernel.keyIndex(p, i, kvDim)];
                 rope(k, c.kvHeads(), ropeCos, ropeSin);
-                int to = (p - discard) * kvDim;
-                for (int i = 0; i < kvDim; i++) keys[to + i] = kvF16 ? Bits.roundTripF16(k[i]) : k[i];
-                System.arraycopy(values, p * kvDim, values, to, kvDim);
+                int to = p - discard;
+                for (int i = 0; i < kvDim; i++) keys[AttentionKernel.keyIndex(to, i, kvDim)] = kvF16 ? Bits.roundTripF16(k[i]) : k[i];
+                System.arraycopy(values, p * kvDim, values, to * kvDim, kvDim);
             }
         }
         System.arraycopy(s.tokens, keep + discard, s.tokens, keep, s.length - keep - discard);
@@ -481,14 +481,15 @@ public final class Engine implements AutoCloseable {
     private void cache(Sequence s, int layer, int pos, float[] key, float[] value) {
         int kvDim = config.kvDim();
         int ko = pos * kvDim;
+        float[] keys = s.keys[layer];
         if (kvF16) {
             // Half-precision cache, as llama.cpp's default; it decides near-ties the same way.
             for (int i = 0; i < kvDim; i++) {
-                s.keys[layer][ko + i] = Bits.roundTripF16(key[i]);
+                keys[AttentionKernel.keyIndex(pos, i, kvDim)] = Bits.roundTripF16(key[i]);
                 s.values[layer][ko + i] = Bits.roundTripF16(value[i]);
             }
         } else {
-            System.arraycopy(key, 0, s.keys[layer], ko, kvDim);
+            for (int i = 0; i < kvDim; i++) keys[AttentionKernel.keyIndex(pos, i, kvDim)] = key[i];
             System.arraycopy(value, 0, s.values[layer], ko, kvDim);
         }
     }

@@ -1,5 +1,6 @@
 package dev.freehold.core.infer;
 
+import dev.freehold.core.kernel.AttentionKernel;
 import java.util.Arrays;
 
 /**
@@ -8,7 +9,7 @@ import java.util.Arrays;
  * {@link Engine#newSequence}; not thread-safe (one forward at a time per sequence).
  */
 public final class Sequence {
-    final float[][] keys;   // [layer][position * kvDim + i]
+    final float[][] keys;   // [layer][AttentionKernel.keyIndex(position, i, kvDim)]: tiles of 16 positions
     final float[][] values; // [layer][position * kvDim + i]
     final int[] tokens;     // [position]
     final int capacity;
@@ -17,7 +18,7 @@ public final class Sequence {
     Sequence(int layers, int capacity, int kvDim) {
         this.capacity = capacity;
         this.tokens = new int[capacity];
-        this.keys = new float[layers][(int) Math.min(Integer.MAX_VALUE - 8, (long) capacity * kvDim)];
+        this.keys = new float[layers][(int) Math.min(Integer.MAX_VALUE - 8, AttentionKernel.keyCacheSize(capacity, kvDim))];
         this.values = new float[layers][(int) Math.min(Integer.MAX_VALUE - 8, (long) capacity * kvDim)];
     }
 

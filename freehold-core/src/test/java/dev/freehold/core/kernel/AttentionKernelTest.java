@@ -44,12 +44,17 @@ class AttentionKernelTest {
             keys[i] = (float) r.nextGaussian();
             values[i] = (float) r.nextGaussian();
         }
+        float[] keyTiles = new float[(int) AttentionKernel.keyCacheSize(positions, stride)];
+        for (int t = 0; t < positions; t++) {
+            for (int i = 0; i < stride; i++) keyTiles[AttentionKernel.keyIndex(t, i, stride)] = keys[t * stride + i];
+        }
         float[] query = new float[2 * hd];
         for (int i = 0; i < query.length; i++) query[i] = (float) r.nextGaussian();
         float scale = (float) (1 / Math.sqrt(hd));
-        for (int[] range : new int[][] {{0, 0}, {0, 76}, {40, 76}}) {
+        // whole tiles of 16 positions and partial ones at either end (a sliding window starts anywhere)
+        for (int[] range : new int[][] {{0, 0}, {0, 76}, {40, 76}, {5, 63}, {16, 31}, {3, 76}}) {
             float[] out = new float[2 * hd];
-            AttentionKernel.attend(query, hd, keys, values, kvo, stride, hd, range[0], range[1], scale, 0f, out, new float[positions], new float[16]);
+            AttentionKernel.attend(query, hd, keyTiles, values, kvo, stride, hd, range[0], range[1], scale, 0f, out, new float[positions], new float[16]);
             double[] w = new double[positions];
             double max = Double.NEGATIVE_INFINITY;
             for (int t = range[0]; t <= range[1]; t++) {
@@ -67,5 +72,39 @@ class AttentionKernelTest {
             }
             for (int i = 0; i < hd; i++) assertThat(out[i]).as("other heads untouched").isZero();
         }
+    }
+
+    /**
+     * A position's score is computed in a vector lane (in a group of four tiles of 16 positions, or a tile alone) or,
+     * where the range cuts a tile, in scalar code; all do the same operations in the same order. Starting at 16, the
+     * positions go 16..79 (four tiles), 80..95 (one tile), 96..99 (scalar); starting at 17, 17..31 (scalar), 32..95
+     * (four tiles), 96..99: every position of 17..99 takes another path in the other call and must get the same
+     * bits. The softmax numerators left in the scratch array are compared; position 40 holds the largest score in
+     * both calls, so they share a maximum.
+     */
+    @Test
+    void tiledAndScalarScoresAreTheSameBits() {
+        int hd = 64;
+        int stride = hd;
+        int positions = 100;
+        Random r = new Random(3);
+        float[] query = new float[hd];
+        for (int i = 0; i < hd; i++) query[i] = (float) r.nextGaussian();
+        float[] keyTiles = new float[(int) AttentionKernel.keyCacheSize(positions, stride)];
+        float[] values = new float[positions * stride];
+        for (int t = 0; t < positions; t++) {
+            for (int i = 0; i < hd; i++) {
+                keyTiles[AttentionKernel.keyIndex(t, i, stride)] = t == 40 ? 2 * query[i] : (float) r.nextGaussian();
+                values[t * stride + i] = (float) r.nextGaussian();
+            }
+        }
+        float[] whole = new float[positions];
+        float[] partial = new float[positions];
+        AttentionKernel.attend(query, 0, keyTiles, values, 0, stride, hd, 16, 99, 0.125f, 0f, new float[hd], whole, new float[16]);
+        AttentionKernel.attend(query, 0, keyTiles, values, 0, stride, hd, 17, 99, 0.125f, 0f, new float[hd], partial, new float[16]);
+        for (int t = 17; t < positions; t++) {
+            assertThat(Float.floatToRawIntBits(partial[t])).as("position %d", t).isEqualTo(Float.floatToRawIntBits(whole[t]));
+        }
+        assertThat(whole[40]).isEqualTo(1f); // exp(max - max)
     }
 }
