@@ -131,12 +131,7 @@ final class Q6KMatrix extends KQuantMatrix {
                         }
             offsetTerm += d * (32 * offsets);
         }
-        // Dot.sumLanes's additions, written here: this method is too large for C2 to inline a call, and a vector
-        // passed to a call that is not inlined is boxed (an allocation per row: ~50 MB per token of the 1B model).
-        FloatVector all = acc0.add(acc1);
-        FloatVector h8 = ((FloatVector) all.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) all.reinterpretShape(FloatVector.SPECIES_256, 1));
-        FloatVector h4 = ((FloatVector) h8.reinterpretShape(FloatVector.SPECIES_128, 0)).add((FloatVector) h8.reinterpretShape(FloatVector.SPECIES_128, 1));
-        return (h4.lane(0) + h4.lane(1)) + (h4.lane(2) + h4.lane(3)) - offsetTerm;
+        return Dot.sumLanes(acc0.add(acc1)) - offsetTerm;
     }
 
     /**
