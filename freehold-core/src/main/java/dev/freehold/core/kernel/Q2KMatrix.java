@@ -55,15 +55,11 @@ final class Q2KMatrix extends KQuantMatrix {
             long scalesLo = data.get(Bits.LE_LONG, block);
             long scalesHi = data.get(Bits.LE_LONG, block + 8);
             int mins = 0;
-            // One block per value of half rather than a loop: C2 re-checked the bounds of a loop's loads at each entry
-            // to it, once per super-block (see Q4KMatrix#dotQ8K). Each block's half is a constant.
-            {
-                final int half = 0;
+            for (int half = 0; half < 2; half++) {
                 long scales = half == 0 ? scalesLo : scalesHi;
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16 + 32L * half, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                {
-                    final int j = 0;
+                for (int j = 0; j < 4; j += 2) {
                     int g = 8 * half + 2 * j; // the groups of values 128*half + 32j .. +32, and their scales
                     int o = 256 * sb + 16 * g;
                     int scA = (int) (scales >>> (16 * j)) & 0xFF;
@@ -80,71 +76,8 @@ final class Q2KMatrix extends KQuantMatrix {
                     acc1 = s1.fma(FloatVector.broadcast(F512, d * (scC & 0xF)).blend(d * (scD & 0xF), SECOND_GROUP), acc1);
                     int bs = 16 * sb + g;
                     mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1] + (scC >>> 4) * bsums[bs + 2] + (scD >>> 4) * bsums[bs + 3];
-                                }
-                {
-                    final int j = 2;
-                    int g = 8 * half + 2 * j; // the groups of values 128*half + 32j .. +32, and their scales
-                    int o = 256 * sb + 16 * g;
-                    int scA = (int) (scales >>> (16 * j)) & 0xFF;
-                    int scB = (int) (scales >>> (16 * j + 8)) & 0xFF;
-                    int scC = (int) (scales >>> (16 * j + 16)) & 0xFF;
-                    int scD = (int) (scales >>> (16 * j + 24)) & 0xFF;
-                    IntVector p0 = q.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
-                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    acc0 = s0.fma(FloatVector.broadcast(F512, d * (scA & 0xF)).blend(d * (scB & 0xF), SECOND_GROUP), acc0);
-                    IntVector p1 = q.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    acc1 = s1.fma(FloatVector.broadcast(F512, d * (scC & 0xF)).blend(d * (scD & 0xF), SECOND_GROUP), acc1);
-                    int bs = 16 * sb + g;
-                    mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1] + (scC >>> 4) * bsums[bs + 2] + (scD >>> 4) * bsums[bs + 3];
-                                }
-                        }
-            {
-                final int half = 1;
-                long scales = half == 0 ? scalesLo : scalesHi;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                {
-                    final int j = 0;
-                    int g = 8 * half + 2 * j; // the groups of values 128*half + 32j .. +32, and their scales
-                    int o = 256 * sb + 16 * g;
-                    int scA = (int) (scales >>> (16 * j)) & 0xFF;
-                    int scB = (int) (scales >>> (16 * j + 8)) & 0xFF;
-                    int scC = (int) (scales >>> (16 * j + 16)) & 0xFF;
-                    int scD = (int) (scales >>> (16 * j + 24)) & 0xFF;
-                    IntVector p0 = q.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
-                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    acc0 = s0.fma(FloatVector.broadcast(F512, d * (scA & 0xF)).blend(d * (scB & 0xF), SECOND_GROUP), acc0);
-                    IntVector p1 = q.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    acc1 = s1.fma(FloatVector.broadcast(F512, d * (scC & 0xF)).blend(d * (scD & 0xF), SECOND_GROUP), acc1);
-                    int bs = 16 * sb + g;
-                    mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1] + (scC >>> 4) * bsums[bs + 2] + (scD >>> 4) * bsums[bs + 3];
-                                }
-                {
-                    final int j = 2;
-                    int g = 8 * half + 2 * j; // the groups of values 128*half + 32j .. +32, and their scales
-                    int o = 256 * sb + 16 * g;
-                    int scA = (int) (scales >>> (16 * j)) & 0xFF;
-                    int scB = (int) (scales >>> (16 * j + 8)) & 0xFF;
-                    int scC = (int) (scales >>> (16 * j + 16)) & 0xFF;
-                    int scD = (int) (scales >>> (16 * j + 24)) & 0xFF;
-                    IntVector p0 = q.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
-                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    acc0 = s0.fma(FloatVector.broadcast(F512, d * (scA & 0xF)).blend(d * (scB & 0xF), SECOND_GROUP), acc0);
-                    IntVector p1 = q.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0);
-                    acc1 = s1.fma(FloatVector.broadcast(F512, d * (scC & 0xF)).blend(d * (scD & 0xF), SECOND_GROUP), acc1);
-                    int bs = 16 * sb + g;
-                    mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1] + (scC >>> 4) * bsums[bs + 2] + (scD >>> 4) * bsums[bs + 3];
-                                }
-                        }
+                }
+            }
             minTerm += dmin * mins;
         }
         return Dot.sumLanes(acc0.add(acc1)) - minTerm;

@@ -52,10 +52,7 @@ final class Q5KMatrix extends KQuantMatrix {
             ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
             int mins = 0;
-            // One block per value of k rather than a loop: C2 re-checked the bounds of a loop's loads at each entry
-            // to it, once per super-block (see Q4KMatrix#dotQ8K). Each block's k is a constant.
-            {
-                final int k = 0;
+            for (int k = 0; k < 4; k++) {
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 48 + 32L * k, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                 int o = 256 * sb + 64 * k;
@@ -72,64 +69,7 @@ final class Q5KMatrix extends KQuantMatrix {
                         .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
                 int g = 16 * sb + 4 * k;
                 mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
-                        }
-            {
-                final int k = 1;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 48 + 32L * k, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                int o = 256 * sb + 64 * k;
-                long sc = scales >>> (16 * k);
-                long mn = minima >>> (16 * k);
-                IntVector p;
-                p = q.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4))
-                        .mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
-                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * (int) (sc & 0xFF)), acc0);
-                p = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4))
-                        .mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
-                int g = 16 * sb + 4 * k;
-                mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
-                        }
-            {
-                final int k = 2;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 48 + 32L * k, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                int o = 256 * sb + 64 * k;
-                long sc = scales >>> (16 * k);
-                long mn = minima >>> (16 * k);
-                IntVector p;
-                p = q.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4))
-                        .mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
-                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * (int) (sc & 0xFF)), acc0);
-                p = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4))
-                        .mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
-                int g = 16 * sb + 4 * k;
-                mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
-                        }
-            {
-                final int k = 3;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 48 + 32L * k, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                int o = 256 * sb + 64 * k;
-                long sc = scales >>> (16 * k);
-                long mn = minima >>> (16 * k);
-                IntVector p;
-                p = q.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4))
-                        .mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
-                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * (int) (sc & 0xFF)), acc0);
-                p = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * k + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4))
-                        .mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
-                int g = 16 * sb + 4 * k;
-                mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
-                        }
+            }
             minTerm += dmin * mins;
         }
         return Dot.sumLanes(acc0.add(acc1)) - minTerm;

@@ -55,10 +55,7 @@ final class Q6KMatrix extends KQuantMatrix {
             long scalesLo = data.get(Bits.LE_LONG, block + 192);
             long scalesHi = data.get(Bits.LE_LONG, block + 200);
             int offsets = 0;
-            // One block per value of half rather than a loop: C2 re-checked the bounds of a loop's loads at each entry
-            // to it, once per super-block (see Q4KMatrix#dotQ8K). Each block's half is a constant.
-            {
-                final int half = 0;
+            for (int half = 0; half < 2; half++) {
                 long ql = block + 64L * half;
                 ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B256, data, ql, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
@@ -92,43 +89,7 @@ final class Q6KMatrix extends KQuantMatrix {
                 int bs = 16 * sb + 8 * half;
                 offsets += sc0 * bsums[bs] + sc1 * bsums[bs + 1] + sc2 * bsums[bs + 2] + sc3 * bsums[bs + 3]
                         + sc4 * bsums[bs + 4] + sc5 * bsums[bs + 5] + sc6 * bsums[bs + 6] + sc7 * bsums[bs + 7];
-                        }
-            {
-                final int half = 1;
-                long ql = block + 64L * half;
-                ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B256, data, ql, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B256, data, ql + 32, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 128 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                int o = 256 * sb + 128 * half;
-                long scales = half == 0 ? scalesLo : scalesHi; // byte 2t + j: the scale of values 32t + 16j .. + 16
-                int sc0 = (byte) scales, sc1 = (byte) (scales >>> 8), sc2 = (byte) (scales >>> 16), sc3 = (byte) (scales >>> 24);
-                int sc4 = (byte) (scales >>> 32), sc5 = (byte) (scales >>> 40), sc6 = (byte) (scales >>> 48), sc7 = (byte) (scales >>> 56);
-                IntVector p;
-
-                p = l0.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 4).and((short) 0x30))
-                        .mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
-                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * sc0).blend(d * sc1, SECOND_GROUP), acc0);
-                p = l1.and((short) 0x0F).add(hb.lanewise(VectorOperators.LSHL, 2).and((short) 0x30))
-                        .mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * sc2).blend(d * sc3, SECOND_GROUP), acc1);
-                p = l0.lanewise(VectorOperators.LSHR, 4).add(hb.and((short) 0x30))
-                        .mul(ShortVector.fromArray(S512, xq, o + 64)).reinterpretAsInts();
-                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * sc4).blend(d * sc5, SECOND_GROUP), acc0);
-                p = l1.lanewise(VectorOperators.LSHR, 4).add(hb.lanewise(VectorOperators.LSHR, 2).and((short) 0x30))
-                        .mul(ShortVector.fromArray(S512, xq, o + 96)).reinterpretAsInts();
-                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * sc6).blend(d * sc7, SECOND_GROUP), acc1);
-
-                int bs = 16 * sb + 8 * half;
-                offsets += sc0 * bsums[bs] + sc1 * bsums[bs + 1] + sc2 * bsums[bs + 2] + sc3 * bsums[bs + 3]
-                        + sc4 * bsums[bs + 4] + sc5 * bsums[bs + 5] + sc6 * bsums[bs + 6] + sc7 * bsums[bs + 7];
-                        }
+            }
             offsetTerm += d * (32 * offsets);
         }
         return Dot.sumLanes(acc0.add(acc1)) - offsetTerm;
