@@ -34,9 +34,7 @@ final class Q4KMatrix extends KQuantMatrix {
      * A sub-block pair (64 values, 32 bytes) per 512-bit step: the 32 bytes zero-extended to 32 16-bit lanes, low
      * nibbles (sub-block 2k) and high nibbles (2k+1) each times their 32 activations in one multiply, neighbouring
      * products added into 16 int lanes, converted and scaled. Written out without vector-returning helpers, for the
-     * reason given in {@link Q8Matrix#dotQ8}, and the four pairs of a super-block written out too: as a loop, C2
-     * checked the bounds of every load it makes again at each entry to it, once per super-block (a quarter of the
-     * time; unrolled, the checks leave the super-block loop: tg64 of the 1B-shaped model 22.4 -> 26-29 tok/s).
+     * reason given in {@link Q8Matrix#dotQ8}.
      */
     @Override
     float dotQ8K(int row, Q8KActivations a) {
@@ -55,53 +53,22 @@ final class Q4KMatrix extends KQuantMatrix {
             long scales = q4kScales(lo, hi);
             long minima = q4kMins(lo, hi);
             int mins = 0;
-            int o = 256 * sb;
-            ShortVector q;
-            IntVector p;
-            // sub-blocks 0 and 1
-            q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            p = q.and((short) 0x0F).mul(ShortVector.fromArray(S512, xq, o + 0)).reinterpretAsInts();
-            acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 0) & 0xFF)), acc0);
-            p = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
-            acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 8) & 0xFF)), acc1);
-            mins += (int) ((minima >>> 0) & 0xFF) * (bsums[16 * sb + 0] + bsums[16 * sb + 1])
-                    + (int) ((minima >>> 8) & 0xFF) * (bsums[16 * sb + 2] + bsums[16 * sb + 3]);
-            // sub-blocks 2 and 3
-            q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 48, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            p = q.and((short) 0x0F).mul(ShortVector.fromArray(S512, xq, o + 64)).reinterpretAsInts();
-            acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 16) & 0xFF)), acc0);
-            p = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, xq, o + 96)).reinterpretAsInts();
-            acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 24) & 0xFF)), acc1);
-            mins += (int) ((minima >>> 16) & 0xFF) * (bsums[16 * sb + 4] + bsums[16 * sb + 5])
-                    + (int) ((minima >>> 24) & 0xFF) * (bsums[16 * sb + 6] + bsums[16 * sb + 7]);
-            // sub-blocks 4 and 5
-            q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 80, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            p = q.and((short) 0x0F).mul(ShortVector.fromArray(S512, xq, o + 128)).reinterpretAsInts();
-            acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 32) & 0xFF)), acc0);
-            p = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, xq, o + 160)).reinterpretAsInts();
-            acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 40) & 0xFF)), acc1);
-            mins += (int) ((minima >>> 32) & 0xFF) * (bsums[16 * sb + 8] + bsums[16 * sb + 9])
-                    + (int) ((minima >>> 40) & 0xFF) * (bsums[16 * sb + 10] + bsums[16 * sb + 11]);
-            // sub-blocks 6 and 7
-            q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 112, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            p = q.and((short) 0x0F).mul(ShortVector.fromArray(S512, xq, o + 192)).reinterpretAsInts();
-            acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 48) & 0xFF)), acc0);
-            p = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, xq, o + 224)).reinterpretAsInts();
-            acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((scales >>> 56) & 0xFF)), acc1);
-            mins += (int) ((minima >>> 48) & 0xFF) * (bsums[16 * sb + 12] + bsums[16 * sb + 13])
-                    + (int) ((minima >>> 56) & 0xFF) * (bsums[16 * sb + 14] + bsums[16 * sb + 15]);
+            for (int k = 0; k < 4; k++) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16 + 32L * k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                int o = 256 * sb + 64 * k;
+                long sc = scales >>> (16 * k);
+                long mn = minima >>> (16 * k);
+                IntVector p;
+                p = q.and((short) 0x0F).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) (sc & 0xFF)), acc0);
+                p = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
+                int g = 16 * sb + 4 * k;
+                mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
+            }
             minTerm += dmin * mins;
         }
         return Dot.sumLanes(acc0.add(acc1)) - minTerm;
