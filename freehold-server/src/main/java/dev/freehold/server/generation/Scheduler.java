@@ -399,10 +399,12 @@ public final class Scheduler implements AutoCloseable {
         }
         long now = System.nanoTime();
         long promptDone = j.promptDone == 0 ? now : j.promptDone;
+        // The place is freed before the client hears Done: a client that submits again on Done must find it free
+        // (in the other order a quick resubmission was refused as if the server were still busy).
+        release(j, false);
         j.generation.emit(new GenerationEvent.Done(reason, tail, j.prompt.length, j.cached, j.generated,
                 j.started - j.submitted, promptDone - j.started, now - promptDone));
         listener.finished(reason, j.prompt.length, j.generated, now - promptDone);
-        release(j, false);
     }
 
     private void release(Job j, boolean discardCache) {
