@@ -454,10 +454,12 @@ public final class Engine implements AutoCloseable {
             float[] values = s.values[l];
             float[] k = new float[kvDim];
             for (int p = keep + discard; p < s.length; p++) {
-                for (int i = 0; i < kvDim; i++) k[i] = keys[AttentionKernel.keyIndex(p, i, kvDim)];
+                int from = AttentionKernel.keyIndex(p, 0, kvDim); // dimension i at from + TILE * i
+                for (int i = 0; i < kvDim; i++) k[i] = keys[from + AttentionKernel.TILE * i];
                 rope(k, c.kvHeads(), ropeCos, ropeSin);
                 int to = p - discard;
-                for (int i = 0; i < kvDim; i++) keys[AttentionKernel.keyIndex(to, i, kvDim)] = kvF16 ? Bits.roundTripF16(k[i]) : k[i];
+                int into = AttentionKernel.keyIndex(to, 0, kvDim);
+                for (int i = 0; i < kvDim; i++) keys[into + AttentionKernel.TILE * i] = kvF16 ? Bits.roundTripF16(k[i]) : k[i];
                 System.arraycopy(values, p * kvDim, values, to * kvDim, kvDim);
             }
         }
@@ -482,14 +484,15 @@ public final class Engine implements AutoCloseable {
         int kvDim = config.kvDim();
         int ko = pos * kvDim;
         float[] keys = s.keys[layer];
+        int kt = AttentionKernel.keyIndex(pos, 0, kvDim); // dimension i at kt + TILE * i
         if (kvF16) {
             // Half-precision cache, as llama.cpp's default; it decides near-ties the same way.
             for (int i = 0; i < kvDim; i++) {
-                keys[AttentionKernel.keyIndex(pos, i, kvDim)] = Bits.roundTripF16(key[i]);
+                keys[kt + AttentionKernel.TILE * i] = Bits.roundTripF16(key[i]);
                 s.values[layer][ko + i] = Bits.roundTripF16(value[i]);
             }
         } else {
-            for (int i = 0; i < kvDim; i++) keys[AttentionKernel.keyIndex(pos, i, kvDim)] = key[i];
+            for (int i = 0; i < kvDim; i++) keys[kt + AttentionKernel.TILE * i] = key[i];
             System.arraycopy(value, 0, s.values[layer], ko, kvDim);
         }
     }
