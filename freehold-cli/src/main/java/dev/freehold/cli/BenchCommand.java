@@ -124,6 +124,8 @@ final class BenchCommand implements Callable<Integer> {
             for (int v : gens) {
                 if (v > 0 && (long) deepest + v >= context) throw new IllegalArgumentException("%s-n %d does not fit the model's context of %d tokens".formatted(deepest > 0 ? "-d " + deepest + " plus " : "", v, context));
             }
+            // also when no test follows it: it sizes the token buffer
+            if (deepest >= context) throw new IllegalArgumentException("-d %d does not fit the model's context of %d tokens".formatted(deepest, context));
             Random rnd = new Random(1);
             int longest = 1;
             for (int v : prompts) longest = Math.max(longest, v);

@@ -35,6 +35,10 @@ class BenchCliTest {
         CliTest.Result tooDeep = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "0", "-n", "4", "-d", "100000");
         assertThat(tooDeep.code()).isEqualTo(2);
         assertThat(tooDeep.err()).contains("-d 100000 plus -n 4 does not fit the model's context");
+        // a depth is checked even when no test would run after it: it sizes the token buffer
+        CliTest.Result huge = CliTest.run("bench", "-m", GenerateCliTest.model(), "-p", "0", "-n", "0", "-d", "2000000000");
+        assertThat(huge.code()).isEqualTo(2);
+        assertThat(huge.err()).contains("-d 2000000000 does not fit the model's context");
         CliTest.Result negative = CliTest.run("bench", "-m", GenerateCliTest.model(), "-d", "-1");
         assertThat(negative.code()).isEqualTo(2);
         assertThat(negative.err()).contains("-d must not be negative");
