@@ -3,12 +3,7 @@ package dev.freehold.core.kernel;
 import dev.freehold.core.tensor.Bits;
 import dev.freehold.core.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Weights in 32-value blocks of small integers with an f16 scale at the block's start (Q8_0, Q4_0, Q5_0, and with a
@@ -23,22 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 abstract class Block32Matrix extends Matrix {
     static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 16;
-
-    // Shared by the kernels that take two blocks per 512-bit step (Q4_0, Q5_0, Q5_1): two 32-byte loads, the first
-    // block's nibble bytes permuted to lanes 0..15 and the second's blended into 16..31, widened to 32 short lanes;
-    // int lanes 0..7 of the products belong to the first block, 8..15 to the second.
-    static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
-    static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
-    static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
-    /** Byte lanes 16..31: where the second block's nibble bytes are blended in. */
-    static final VectorMask<Byte> SECOND_HALF = VectorMask.fromLong(B256, 0xFFFF0000L);
-    /** Float lanes 8..15: the second block's scale. */
-    static final VectorMask<Float> SECOND_BLOCK = VectorMask.fromLong(F512, 0xFF00L);
-
-    /** Lane i takes lane i + header: a block's 16 nibble bytes, after its header of that many bytes, to lanes 0..15. */
-    static VectorShuffle<Byte> skipHeader(int header) {
-        return VectorShuffle.fromOp(B256, i -> Math.min(i + header, 31));
-    }
 
     private final ThreadLocal<Q8Activations> activations;
     private final ThreadLocal<Q8Activations[]> batchActivations = new ThreadLocal<>();

@@ -19,7 +19,13 @@ final class Q51Matrix extends Block32Matrix {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final int BLOCK_BYTES = 24;
     private static final int QS = 8; // offset of the 16 nibble bytes in a block
-    private static final VectorShuffle<Byte> SKIP_HEADER = skipHeader(QS);
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    /** Lane i takes lane i + 8: the first block's 16 nibble bytes, after its header, to lanes 0..15. */
+    private static final VectorShuffle<Byte> SKIP_HEADER = VectorShuffle.fromOp(B256, i -> Math.min(i + QS, 31));
+    private static final VectorMask<Byte> SECOND_HALF = VectorMask.fromLong(B256, 0xFFFF0000L);
+    private static final VectorMask<Float> SECOND_BLOCK = VectorMask.fromLong(F512, 0xFF00L);
     /** Offset of the second 32-byte load of a pair of blocks: it ends where the pair does (48 bytes). */
     private static final int SECOND = 2 * BLOCK_BYTES - 32;
 
