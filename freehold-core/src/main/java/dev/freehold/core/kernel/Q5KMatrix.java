@@ -22,6 +22,9 @@ final class Q5KMatrix extends KQuantMatrix {
     private static final int BLOCK_BYTES = 176;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
 
     Q5KMatrix(MemorySegment data, int rows, int cols) {
@@ -52,12 +55,12 @@ final class Q5KMatrix extends KQuantMatrix {
             ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
             int mins = 0;
-            for (int k = 0; k < 4; k++) {
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 48 + 32L * k, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            for (int k = 0; k < 4; k += 2) {
+                ByteVector bytes = ByteVector.fromMemorySegment(B512, data, block + 48 + 32L * k, ByteOrder.LITTLE_ENDIAN);
                 int o = 256 * sb + 64 * k;
                 long sc = scales >>> (16 * k);
                 long mn = minima >>> (16 * k);
+                ShortVector q = (ShortVector) bytes.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                 IntVector p;
                 p = q.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * k).and((short) 1).lanewise(VectorOperators.LSHL, 4))
                         .mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
@@ -67,12 +70,26 @@ final class Q5KMatrix extends KQuantMatrix {
                         .mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
                 acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 8) & 0xFF)), acc1);
+                q = (ShortVector) bytes.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 1);
+                p = q.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * k + 2).and((short) 1).lanewise(VectorOperators.LSHL, 4))
+                        .mul(ShortVector.fromArray(S512, xq, o + 64)).reinterpretAsInts();
+                acc0 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 16) & 0xFF)), acc0);
+                p = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * k + 3).and((short) 1).lanewise(VectorOperators.LSHL, 4))
+                        .mul(ShortVector.fromArray(S512, xq, o + 96)).reinterpretAsInts();
+                acc1 = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * (int) ((sc >>> 24) & 0xFF)), acc1);
                 int g = 16 * sb + 4 * k;
-                mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3]);
+                mins += (int) (mn & 0xFF) * (bsums[g] + bsums[g + 1]) + (int) ((mn >>> 8) & 0xFF) * (bsums[g + 2] + bsums[g + 3])
+                        + (int) ((mn >>> 16) & 0xFF) * (bsums[g + 4] + bsums[g + 5]) + (int) ((mn >>> 24) & 0xFF) * (bsums[g + 6] + bsums[g + 7]);
             }
             minTerm += dmin * mins;
         }
-        return Dot.sumLanes(acc0.add(acc1)) - minTerm;
+        // Dot.sumLanes written out (same additions, same order): see Q4KMatrix#dotQ8K.
+        FloatVector acc = acc0.add(acc1);
+        FloatVector h8 = ((FloatVector) acc.reinterpretShape(F256, 0)).add((FloatVector) acc.reinterpretShape(F256, 1));
+        FloatVector h4 = ((FloatVector) h8.reinterpretShape(F128, 0)).add((FloatVector) h8.reinterpretShape(F128, 1));
+        return (h4.lane(0) + h4.lane(1)) + (h4.lane(2) + h4.lane(3)) - minTerm;
     }
 
     /** The row as floats, as ggml decodes it: d * sc * (nibble + 16 * fifth bit) - dmin * m per sub-block of 32. */

@@ -26,6 +26,9 @@ final class Q6KMatrix extends KQuantMatrix {
     private static final int BLOCK_BYTES = 210;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorMask<Float> SECOND_GROUP = VectorMask.fromLong(F512, 0xFF00L);
 
@@ -57,10 +60,9 @@ final class Q6KMatrix extends KQuantMatrix {
             int offsets = 0;
             for (int half = 0; half < 2; half++) {
                 long ql = block + 64L * half;
-                ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B256, data, ql, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B256, data, ql + 32, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                ByteVector low = ByteVector.fromMemorySegment(B512, data, ql, ByteOrder.LITTLE_ENDIAN);
+                ShortVector l0 = (ShortVector) low.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                ShortVector l1 = (ShortVector) low.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 1);
                 ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 128 + 32L * half, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                 int o = 256 * sb + 128 * half;
@@ -92,7 +94,11 @@ final class Q6KMatrix extends KQuantMatrix {
             }
             offsetTerm += d * (32 * offsets);
         }
-        return Dot.sumLanes(acc0.add(acc1)) - offsetTerm;
+        // Dot.sumLanes written out (same additions, same order): see Q4KMatrix#dotQ8K.
+        FloatVector acc = acc0.add(acc1);
+        FloatVector h8 = ((FloatVector) acc.reinterpretShape(F256, 0)).add((FloatVector) acc.reinterpretShape(F256, 1));
+        FloatVector h4 = ((FloatVector) h8.reinterpretShape(F128, 0)).add((FloatVector) h8.reinterpretShape(F128, 1));
+        return (h4.lane(0) + h4.lane(1)) + (h4.lane(2) + h4.lane(3)) - offsetTerm;
     }
 
     /**
