@@ -21,6 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q2KMatrix extends KQuantMatrix {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     /** Int lanes 8..15: the second group of 16 values of a 32-value step. */
@@ -55,22 +58,44 @@ final class Q2KMatrix extends KQuantMatrix {
             long scalesLo = data.get(Bits.LE_LONG, block);
             long scalesHi = data.get(Bits.LE_LONG, block + 8);
             int mins = 0;
-            for (int half = 0; half < 2; half++) {
-                long scales = half == 0 ? scalesLo : scalesHi;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 16 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                for (int j = 0; j < 4; j += 2) {
-                    int g = 8 * half + 2 * j; // the groups of values 128*half + 32j .. +32, and their scales
+            // Both halves' 2-bit quants in one 64-byte load, each half widened in place; the loop runs over the bit
+            // pairs (j), the halves are written out (a vector's half must be a constant to be widened in place).
+            ByteVector quants = ByteVector.fromMemorySegment(B512, data, block + 16, ByteOrder.LITTLE_ENDIAN);
+            ShortVector q0 = (ShortVector) quants.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q1 = (ShortVector) quants.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 1);
+            for (int j = 0; j < 4; j += 2) {
+                {
+                    long scales = scalesLo;
+                    int g = 2 * j; // 16-value groups g .. g + 3 (values 16g .. 16g + 63) and their scales
                     int o = 256 * sb + 16 * g;
                     int scA = (int) (scales >>> (16 * j)) & 0xFF;
                     int scB = (int) (scales >>> (16 * j + 8)) & 0xFF;
                     int scC = (int) (scales >>> (16 * j + 16)) & 0xFF;
                     int scD = (int) (scales >>> (16 * j + 24)) & 0xFF;
-                    IntVector p0 = q.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                    IntVector p0 = q0.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
                     FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .convert(VectorOperators.I2F, 0);
                     acc0 = s0.fma(FloatVector.broadcast(F512, d * (scA & 0xF)).blend(d * (scB & 0xF), SECOND_GROUP), acc0);
-                    IntVector p1 = q.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                    IntVector p1 = q0.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    acc1 = s1.fma(FloatVector.broadcast(F512, d * (scC & 0xF)).blend(d * (scD & 0xF), SECOND_GROUP), acc1);
+                    int bs = 16 * sb + g;
+                    mins += (scA >>> 4) * bsums[bs] + (scB >>> 4) * bsums[bs + 1] + (scC >>> 4) * bsums[bs + 2] + (scD >>> 4) * bsums[bs + 3];
+                }
+                {
+                    long scales = scalesHi;
+                    int g = 8 + 2 * j;
+                    int o = 256 * sb + 16 * g;
+                    int scA = (int) (scales >>> (16 * j)) & 0xFF;
+                    int scB = (int) (scales >>> (16 * j + 8)) & 0xFF;
+                    int scC = (int) (scales >>> (16 * j + 16)) & 0xFF;
+                    int scD = (int) (scales >>> (16 * j + 24)) & 0xFF;
+                    IntVector p0 = q1.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3).mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    acc0 = s0.fma(FloatVector.broadcast(F512, d * (scA & 0xF)).blend(d * (scB & 0xF), SECOND_GROUP), acc0);
+                    IntVector p1 = q1.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3).mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
                     FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .convert(VectorOperators.I2F, 0);
                     acc1 = s1.fma(FloatVector.broadcast(F512, d * (scC & 0xF)).blend(d * (scD & 0xF), SECOND_GROUP), acc1);
@@ -80,7 +105,11 @@ final class Q2KMatrix extends KQuantMatrix {
             }
             minTerm += dmin * mins;
         }
-        return Dot.sumLanes(acc0.add(acc1)) - minTerm;
+        // Dot.sumLanes written out (same additions, same order): see Q4KMatrix#dotQ8K.
+        FloatVector acc = acc0.add(acc1);
+        FloatVector h8 = ((FloatVector) acc.reinterpretShape(F256, 0)).add((FloatVector) acc.reinterpretShape(F256, 1));
+        FloatVector h4 = ((FloatVector) h8.reinterpretShape(F128, 0)).add((FloatVector) h8.reinterpretShape(F128, 1));
+        return (h4.lane(0) + h4.lane(1)) + (h4.lane(2) + h4.lane(3)) - minTerm;
     }
 
     /**

@@ -22,6 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q3KMatrix extends KQuantMatrix {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     /** Int lanes 8..15: the second group of 16 values of a 32-value step. */
@@ -38,6 +41,17 @@ final class Q3KMatrix extends KQuantMatrix {
         int low = (int) (lo >>> (8 * (i & 7) + (i & 8) / 2)) & 0xF;
         int high = (hi >>> (8 * (i & 3) + 2 * (i >>> 2))) & 3;
         return (low | high << 4) - 32;
+    }
+
+    /**
+     * Scales 8 * upper .. 8 * upper + 7 as {@link #scale} gives them plus 32 (0..63), one per byte: read once per
+     * super-block, so the kernel's inner loop only shifts and masks a register.
+     */
+    static long scalesPlus32(long lo, int hi, int upper) {
+        long low = upper == 0 ? lo & 0x0F0F0F0F0F0F0F0FL : (lo >>> 4) & 0x0F0F0F0F0F0F0F0FL;
+        int shift = 4 * upper;
+        long high = ((hi >>> shift) & 0x03030303L) | ((hi >>> (shift + 2)) & 0x03030303L) << 32;
+        return low | high << 4;
     }
 
     /**
@@ -61,24 +75,52 @@ final class Q3KMatrix extends KQuantMatrix {
             long scLo = data.get(Bits.LE_LONG, block + 96);
             int scHi = data.get(Bits.LE_INT, block + 104);
             int offsets = 0;
-            for (int half = 0; half < 2; half++) {
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, data, block + 32 + 32L * half, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                for (int j = 0; j < 4; j += 2) {
-                    int g = 8 * half + 2 * j;
+            // Both halves' 2-bit quants in one 64-byte load, each half widened in place; the loop runs over the bit
+            // pairs (j), the halves are written out (a vector's half must be a constant to be widened in place).
+            long scales0 = scalesPlus32(scLo, scHi, 0);
+            long scales1 = scalesPlus32(scLo, scHi, 1);
+            ByteVector quants = ByteVector.fromMemorySegment(B512, data, block + 32, ByteOrder.LITTLE_ENDIAN);
+            ShortVector q0 = (ShortVector) quants.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q1 = (ShortVector) quants.convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 1);
+            for (int j = 0; j < 4; j += 2) {
+                {
+                    int g = 2 * j;
                     int o = 256 * sb + 16 * g;
-                    int bit = 4 * half + j;
-                    int scA = scale(scLo, scHi, g);
-                    int scB = scale(scLo, scHi, g + 1);
-                    int scC = scale(scLo, scHi, g + 2);
-                    int scD = scale(scLo, scHi, g + 3);
-                    ShortVector v0 = q.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3)
+                    int bit = j;
+                    int scA = ((int) (scales0 >>> (16 * j)) & 0xFF) - 32;
+                    int scB = ((int) (scales0 >>> (16 * j + 8)) & 0xFF) - 32;
+                    int scC = ((int) (scales0 >>> (16 * j + 16)) & 0xFF) - 32;
+                    int scD = ((int) (scales0 >>> (16 * j + 24)) & 0xFF) - 32;
+                    ShortVector v0 = q0.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3)
                             .or(h.lanewise(VectorOperators.LSHR, bit).and((short) 1).lanewise(VectorOperators.LSHL, 2));
                     IntVector p0 = v0.mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
                     FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .convert(VectorOperators.I2F, 0);
                     acc0 = s0.fma(FloatVector.broadcast(F512, d * scA).blend(d * scB, SECOND_GROUP), acc0);
-                    ShortVector v1 = q.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3)
+                    ShortVector v1 = q0.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3)
+                            .or(h.lanewise(VectorOperators.LSHR, bit + 1).and((short) 1).lanewise(VectorOperators.LSHL, 2));
+                    IntVector p1 = v1.mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
+                    FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    acc1 = s1.fma(FloatVector.broadcast(F512, d * scC).blend(d * scD, SECOND_GROUP), acc1);
+                    int bs = 16 * sb + g;
+                    offsets += scA * bsums[bs] + scB * bsums[bs + 1] + scC * bsums[bs + 2] + scD * bsums[bs + 3];
+                }
+                {
+                    int g = 8 + 2 * j;
+                    int o = 256 * sb + 16 * g;
+                    int bit = 4 + j;
+                    int scA = ((int) (scales1 >>> (16 * j)) & 0xFF) - 32;
+                    int scB = ((int) (scales1 >>> (16 * j + 8)) & 0xFF) - 32;
+                    int scC = ((int) (scales1 >>> (16 * j + 16)) & 0xFF) - 32;
+                    int scD = ((int) (scales1 >>> (16 * j + 24)) & 0xFF) - 32;
+                    ShortVector v0 = q1.lanewise(VectorOperators.LSHR, 2 * j).and((short) 3)
+                            .or(h.lanewise(VectorOperators.LSHR, bit).and((short) 1).lanewise(VectorOperators.LSHL, 2));
+                    IntVector p0 = v0.mul(ShortVector.fromArray(S512, xq, o)).reinterpretAsInts();
+                    FloatVector s0 = (FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0);
+                    acc0 = s0.fma(FloatVector.broadcast(F512, d * scA).blend(d * scB, SECOND_GROUP), acc0);
+                    ShortVector v1 = q1.lanewise(VectorOperators.LSHR, 2 * j + 2).and((short) 3)
                             .or(h.lanewise(VectorOperators.LSHR, bit + 1).and((short) 1).lanewise(VectorOperators.LSHL, 2));
                     IntVector p1 = v1.mul(ShortVector.fromArray(S512, xq, o + 32)).reinterpretAsInts();
                     FloatVector s1 = (FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
@@ -90,7 +132,11 @@ final class Q3KMatrix extends KQuantMatrix {
             }
             offsetTerm += d * (4 * offsets);
         }
-        return Dot.sumLanes(acc0.add(acc1)) - offsetTerm;
+        // Dot.sumLanes written out (same additions, same order): see Q4KMatrix#dotQ8K.
+        FloatVector acc = acc0.add(acc1);
+        FloatVector h8 = ((FloatVector) acc.reinterpretShape(F256, 0)).add((FloatVector) acc.reinterpretShape(F256, 1));
+        FloatVector h4 = ((FloatVector) h8.reinterpretShape(F128, 0)).add((FloatVector) h8.reinterpretShape(F128, 1));
+        return (h4.lane(0) + h4.lane(1)) + (h4.lane(2) + h4.lane(3)) - offsetTerm;
     }
 
     /**

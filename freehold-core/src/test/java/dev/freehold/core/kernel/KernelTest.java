@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.freehold.core.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -382,6 +383,22 @@ class KernelTest {
         for (int i = 0; i < n; i++) {
             float expected = a.qs[i] * a.d[i / 256];
             assertThat(out[i] == expected).as("value %d: %s vs %s", i, out[i], expected).isTrue();
+        }
+    }
+
+    @Test
+    void q3kPackedScalesAreTheScalesOneByOne() {
+        Random random = new Random(21);
+        for (int trial = 0; trial < 1000; trial++) {
+            long lo = random.nextLong();
+            int hi = random.nextInt();
+            for (int upper = 0; upper < 2; upper++) {
+                long packed = Q3KMatrix.scalesPlus32(lo, hi, upper);
+                for (int k = 0; k < 8; k++) {
+                    assertThat((int) (packed >>> (8 * k)) & 0xFF).as("scale %d", 8 * upper + k)
+                            .isEqualTo(Q3KMatrix.scale(lo, hi, 8 * upper + k) + 32);
+                }
+            }
         }
     }
 }
