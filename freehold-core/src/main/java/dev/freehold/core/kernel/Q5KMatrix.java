@@ -33,8 +33,8 @@ final class Q5KMatrix extends KQuantMatrix {
 
     /**
      * A sub-block pair (64 values) per 512-bit step, as {@link Q4KMatrix#dotQ8K} with the fifth bits from the 32
-     * high-bit bytes (one 512-bit vector per super-block). Written out without vector-returning helpers, for the
-     * reason given in {@link Q8Matrix#dotQ8}.
+     * high-bit bytes (one 512-bit vector per super-block); two pairs per pass from one 64-byte load, as there.
+     * Written out without vector-returning helpers, for the reason given in {@link Q8Matrix#dotQ8}.
      */
     @Override
     float dotQ8K(int row, Q8KActivations a) {

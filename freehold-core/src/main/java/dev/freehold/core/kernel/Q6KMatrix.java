@@ -37,8 +37,8 @@ final class Q6KMatrix extends KQuantMatrix {
     }
 
     /**
-     * Half a super-block (128 values) per step in 512-bit vectors: 32 bytes of low bits (twice) and of high bits
-     * zero-extended to 32 16-bit lanes, the four 6-bit values of each position assembled there, each times its 32
+     * Half a super-block (128 values) per step in 512-bit vectors: 64 bytes of low bits (one load, each half
+     * widened in place) and 32 of high bits zero-extended to 32 16-bit lanes, the four 6-bit values of each position assembled there, each times its 32
      * activations, neighbouring products added into 16 int lanes (lanes 0..7 one scale group of 16 values, 8..15 the
      * next) and scaled by a vector holding the two groups' scales. Written out without vector-returning helpers, for
      * the reason given in {@link Q8Matrix#dotQ8}.
