@@ -52,7 +52,7 @@ class WorkerPoolTest {
                         if (from > 0) throw new IllegalArgumentException("share starting at " + from);
                     }))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("share starting at 5");
+                    .hasMessageStartingWith("share starting at ");
             AtomicLong sum = new AtomicLong();
             pool.parallelFor(100, (from, to) -> {
                 for (int i = from; i < to; i++) sum.addAndGet(i);
@@ -66,8 +66,12 @@ class WorkerPoolTest {
     void nestedCallsAndCallsAfterCloseRunOnTheCallingThread() {
         WorkerPool pool = new WorkerPool(2);
         AtomicLong inner = new AtomicLong();
-        pool.parallelFor(4, (from, to) -> pool.parallelFor(3, (a, b) -> inner.addAndGet(b - a)));
-        assertThat(inner.get()).isEqualTo(6); // two outer shares, each running the inner loop over 3 rows
+        AtomicLong outerCalls = new AtomicLong();
+        pool.parallelFor(4, (from, to) -> {
+            outerCalls.incrementAndGet();
+            pool.parallelFor(3, (a, b) -> inner.addAndGet(b - a));
+        });
+        assertThat(inner.get()).isEqualTo(3 * outerCalls.get()); // every outer call ran the whole inner loop
         pool.close();
         AtomicLong after = new AtomicLong();
         Thread caller = Thread.currentThread();
@@ -76,5 +80,36 @@ class WorkerPoolTest {
             after.addAndGet(to - from);
         });
         assertThat(after.get()).isEqualTo(8);
+    }
+
+    @Test
+    @Timeout(60)
+    void aThreadThatFinishesEarlyTakesOverTheRestOfTheOthersShare() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            Thread caller = Thread.currentThread();
+            AtomicIntegerArray ranByCaller = new AtomicIntegerArray(64);
+            AtomicIntegerArray visits = new AtomicIntegerArray(64);
+            pool.parallelFor(64, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    visits.incrementAndGet(i);
+                    if (Thread.currentThread() == caller) {
+                        ranByCaller.set(i, 1);
+                    } else {
+                        // the worker is slow: each of its items takes 20 ms
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }
+            });
+            int callerInWorkersHalf = 0;
+            for (int i = 0; i < 64; i++) {
+                assertThat(visits.get(i)).as("index %d", i).isEqualTo(1);
+                if (i >= 32) callerInWorkersHalf += ranByCaller.get(i);
+            }
+            assertThat(callerInWorkersHalf).as("items of the worker's half run by the caller").isGreaterThan(16);
+        }
     }
 }
