@@ -37,7 +37,6 @@ public final class WorkerPool implements AutoCloseable {
 
     // The dispatch being worked on; written by the caller before it bumps the generation.
     private RangeTask task;
-    private int size;
     private int shares;
     private volatile long generation;
     private volatile boolean closed;
@@ -80,7 +79,6 @@ public final class WorkerPool implements AutoCloseable {
         dispatchLock.lock();
         try {
             this.task = task;
-            this.size = n;
             this.shares = shares;
             this.failure = null;
             this.waiter = Thread.currentThread();
@@ -161,7 +159,7 @@ public final class WorkerPool implements AutoCloseable {
             int front = (int) r;
             int end = (int) (r >>> 32);
             if (front >= end) break;
-            int to = Math.min(end, front + chunk);
+            int to = end - front <= chunk ? end : front + chunk;
             if (remaining.compareAndSet(own, r, pack(to, end))) body.run(front, to);
         }
         int n = shares;
@@ -172,7 +170,7 @@ public final class WorkerPool implements AutoCloseable {
                 int front = (int) r;
                 int end = (int) (r >>> 32);
                 if (front >= end) break;
-                int from = Math.max(front, end - chunk);
+                int from = end - front <= chunk ? front : end - chunk;
                 if (remaining.compareAndSet(victim, r, pack(front, from))) body.run(from, end);
             }
         }
