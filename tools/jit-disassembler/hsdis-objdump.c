@@ -66,6 +66,9 @@ void *decode_instructions_virtual(uintptr_t start_va, uintptr_t end_va, unsigned
   pclose(listing);
   unlink(path);
   if (lines == NULL) return NULL;
+  if (count == 0) {
+    print(print_stream, "(no listing from objdump: is binutils installed and on the PATH?)\n");
+  }
   for (size_t i = 0; i < count; i++) {
     uint64_t next = i + 1 < count ? lines[i + 1].address : end_va;
     event(event_stream, "insn", (void *) (uintptr_t) lines[i].address);
